@@ -1,0 +1,86 @@
+//! Use cases. Every method takes the calling [`Actor`], validates input, authorizes inside
+//! the runtime (so every host enforces the same rules), writes through the group-commit
+//! writer and returns wire models. One file per resource.
+
+mod access;
+mod auth;
+mod channels;
+mod messages;
+mod realtime;
+mod workspaces;
+
+pub use auth::{BootstrapResult, ConsumedMagicLink};
+pub use channels::ChannelPatch;
+pub use messages::{MessagePage, NewPost, PageQuery, Posted};
+pub use realtime::EventPage;
+pub use workspaces::MemberPage;
+
+use crate::model::User;
+use crate::store::Store;
+use std::sync::Arc;
+
+/// Who is calling: a resolved user.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user: User,
+}
+
+impl Actor {
+    pub fn new(user: User) -> Self {
+        Self { user }
+    }
+    pub fn id(&self) -> &str {
+        &self.user.id
+    }
+}
+
+/// Tunables of the use cases.
+#[derive(Debug, Clone)]
+pub struct ChatConfig {
+    pub session_ttl: chrono::Duration,
+    pub magic_link_ttl: chrono::Duration,
+    /// Longest message body in characters.
+    pub max_body_chars: usize,
+}
+
+impl Default for ChatConfig {
+    fn default() -> Self {
+        Self {
+            session_ttl: chrono::Duration::days(30),
+            magic_link_ttl: chrono::Duration::minutes(15),
+            max_body_chars: 40_000,
+        }
+    }
+}
+
+/// The application: a store plus configuration. Cheap to clone.
+#[derive(Clone)]
+pub struct Chat {
+    store: Store,
+    config: Arc<ChatConfig>,
+}
+
+impl Chat {
+    pub fn new(store: Store, config: ChatConfig) -> Self {
+        Self {
+            store,
+            config: Arc::new(config),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &ChatConfig {
+        &self.config
+    }
+}
+
+/// Clamp a requested page size: missing or ≤ 0 → `default`, above `max` → `max`.
+pub fn clamp_limit(limit: Option<i64>, default: i64, max: i64) -> i64 {
+    match limit {
+        Some(l) if l > 0 => l.min(max),
+        _ => default,
+    }
+}

@@ -1,0 +1,212 @@
+//! The libSQL store: opening a database by URL, migrations, the group-commit writer, the
+//! read pool and the event log. Queries live in submodules grouped by aggregate
+//! (`store/messages.rs`, `store/events.rs`, …), ordered insert → get → update → delete.
+
+mod location;
+mod migrate;
+mod pool;
+pub(crate) mod rows;
+mod writer;
+
+pub mod channels;
+pub mod conversations;
+pub mod events;
+pub mod messages;
+pub mod users;
+pub mod workspaces;
+
+pub use location::DbLocation;
+pub use migrate::MIGRATIONS;
+pub use pool::Reader;
+pub use writer::{Tx, WriterStats};
+
+use crate::notify::{NoopNotifier, SharedNotifier};
+use crate::{Error, Result};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// `PRAGMA synchronous` for the WAL: FULL survives power loss, NORMAL only a process crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMode {
+    #[default]
+    Full,
+    Normal,
+}
+
+impl SyncMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SyncMode::Full => "full",
+            SyncMode::Normal => "normal",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "full" => Some(Self::Full),
+            "normal" => Some(Self::Normal),
+            _ => None,
+        }
+    }
+}
+
+/// How to open a store.
+#[derive(Clone)]
+pub struct StoreOptions {
+    pub location: DbLocation,
+    pub sync: SyncMode,
+    /// Run pending migrations on open (serve, migrate, admin) or only check them (Lambda).
+    pub migrate: bool,
+    pub notifier: SharedNotifier,
+    /// Most commands one group commit may hold.
+    pub max_batch: usize,
+}
+
+impl StoreOptions {
+    pub fn new(location: DbLocation) -> Self {
+        Self {
+            location,
+            sync: SyncMode::Full,
+            migrate: true,
+            notifier: Arc::new(NoopNotifier),
+            max_batch: 256,
+        }
+    }
+}
+
+/// A handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Arc<libsql::Database>,
+    pool: pool::Pool,
+    writer: writer::WriterHandle,
+    epoch: String,
+    sync: SyncMode,
+    location: DbLocation,
+    positions: watch::Receiver<i64>,
+}
+
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl Store {
+    /// Opens (creating if needed) the database, applies pragmas and migrations, starts the writer.
+    pub async fn open(options: StoreOptions) -> Result<Store> {
+        let path = options.location.path();
+        if let Some(parent) = path.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    Error::unavailable(format!("cannot create {}: {e}", parent.display()))
+                })?;
+            }
+        }
+        let db = libsql::Builder::new_local(path)
+            .build()
+            .await
+            .map_err(|e| {
+                Error::unavailable(format!("cannot open database {}: {e}", path.display()))
+            })?;
+        let db = Arc::new(db);
+        let conn = db.connect()?;
+        configure(&conn, options.sync).await?;
+        let mut rows = conn.query("PRAGMA journal_mode=WAL", ()).await?;
+        while rows.next().await?.is_some() {}
+        if options.migrate {
+            migrate::run(&conn).await?;
+        } else {
+            migrate::check(&conn).await?;
+        }
+        let (epoch, position) = events::log_state(&conn).await?;
+        let (positions_tx, positions) = watch::channel(position);
+        let writer = writer::spawn(
+            conn,
+            options.notifier.clone(),
+            positions_tx,
+            options.max_batch.max(1),
+        );
+        Ok(Store {
+            inner: Arc::new(Inner {
+                pool: pool::Pool::new(db.clone(), options.sync),
+                db,
+                writer,
+                epoch,
+                sync: options.sync,
+                location: options.location,
+                positions,
+            }),
+        })
+    }
+
+    /// Runs `f` in the shared write transaction of the next group commit and returns its
+    /// value once that transaction is durable. A failing `f` is rolled back alone.
+    pub async fn write<T, F, Fut>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Tx) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T>> + Send + 'static,
+    {
+        self.inner.writer.run(f).await
+    }
+
+    /// A pooled read connection (WAL lets it read beside the writer).
+    pub async fn reader(&self) -> Result<Reader> {
+        self.inner.pool.get().await
+    }
+
+    /// A fresh, unpooled connection (admin tools, backup).
+    pub fn connect(&self) -> Result<libsql::Connection> {
+        Ok(self.inner.db.connect()?)
+    }
+
+    /// The database epoch: changes when a backup is restored, invalidating old cursors.
+    pub fn epoch(&self) -> &str {
+        &self.inner.epoch
+    }
+
+    pub fn sync_mode(&self) -> SyncMode {
+        self.inner.sync
+    }
+
+    pub fn location(&self) -> &DbLocation {
+        &self.inner.location
+    }
+
+    /// Watches the newest committed event position written through this process.
+    pub fn positions(&self) -> watch::Receiver<i64> {
+        self.inner.positions.clone()
+    }
+
+    /// Batch statistics of the writer.
+    pub fn writer_stats(&self) -> WriterStats {
+        self.inner.writer.stats()
+    }
+
+    /// True when the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        match self.reader().await {
+            Ok(conn) => conn.query("SELECT 1", ()).await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Waits for queued writes to finish and stops the writer.
+    pub async fn close(&self) {
+        self.inner.writer.close().await;
+    }
+}
+
+/// Per-connection pragmas.
+pub(crate) async fn configure(conn: &libsql::Connection, sync: SyncMode) -> Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    for pragma in [
+        "PRAGMA foreign_keys=ON".to_string(),
+        format!("PRAGMA synchronous={}", sync.as_str().to_uppercase()),
+    ] {
+        let mut rows = conn.query(&pragma, ()).await?;
+        while rows.next().await?.is_some() {}
+    }
+    Ok(())
+}

@@ -1,0 +1,212 @@
+//! The durable event log. Positions come from a counter advanced inside the write
+//! transaction, so cursor order is commit order (decisions §2.8). A cursor is
+//! `cur_<epoch>_<position, 16 digits>`: opaque, string-sortable within an epoch.
+
+use super::rows::{query_all, query_i64, query_opt};
+use super::writer::{EmittedEvent, Tx};
+use crate::model::Event;
+use crate::{clock, ids, Error, Result};
+use libsql::{Connection, Row};
+
+/// An event to append inside a write.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub kind: &'static str,
+    pub workspace_id: String,
+    pub channel_id: Option<String>,
+    pub seq: Option<i64>,
+    pub payload: serde_json::Value,
+    /// `Some` makes the event private to exactly these users.
+    pub recipients: Option<Vec<String>>,
+}
+
+impl NewEvent {
+    pub fn public(kind: &'static str, workspace_id: &str, payload: serde_json::Value) -> Self {
+        Self {
+            kind,
+            workspace_id: workspace_id.to_string(),
+            channel_id: None,
+            seq: None,
+            payload,
+            recipients: None,
+        }
+    }
+    pub fn channel(mut self, channel_id: Option<&str>) -> Self {
+        self.channel_id = channel_id.map(str::to_string);
+        self
+    }
+    pub fn seq(mut self, seq: Option<i64>) -> Self {
+        self.seq = seq;
+        self
+    }
+    pub fn private_to(mut self, recipients: Vec<String>) -> Self {
+        self.recipients = Some(recipients);
+        self
+    }
+}
+
+/// Formats a cursor.
+pub fn format_cursor(epoch: &str, position: i64) -> String {
+    format!("cur_{epoch}_{position:016}")
+}
+
+/// Parses a client cursor into a position. Empty means "from the beginning"; a cursor of
+/// another epoch (or another server) is `resync_required`.
+pub fn parse_cursor(epoch: &str, cursor: &str) -> Result<i64> {
+    let cursor = cursor.trim();
+    if cursor.is_empty() {
+        return Ok(0);
+    }
+    let Some(rest) = cursor.strip_prefix("cur_") else {
+        return Err(Error::invalid("invalid_cursor", "cursor is malformed"));
+    };
+    match rest.split_once('_') {
+        Some((e, pos)) if e == epoch => pos
+            .parse::<i64>()
+            .ok()
+            .filter(|p| *p >= 0)
+            .ok_or_else(|| Error::invalid("invalid_cursor", "cursor is malformed")),
+        _ => Err(Error::resync_required(epoch)),
+    }
+}
+
+/// The epoch and the newest position.
+pub async fn log_state(conn: &Connection) -> Result<(String, i64)> {
+    query_opt(
+        conn,
+        "SELECT epoch, position FROM event_log_state WHERE id = 1",
+        (),
+        |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
+    )
+    .await?
+    .ok_or_else(|| Error::internal("event log state missing"))
+}
+
+/// Appends an event in the current write transaction.
+pub async fn insert(tx: &Tx, event: NewEvent) -> Result<Event> {
+    let (epoch, position) = query_opt(
+        tx,
+        "UPDATE event_log_state SET position = position + 1 WHERE id = 1 RETURNING epoch, position",
+        (),
+        |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
+    )
+    .await?
+    .ok_or_else(|| Error::internal("event log state missing"))?;
+    let id = ids::new_id("evt");
+    let cursor = format_cursor(&epoch, position);
+    let created_at = clock::now_string();
+    let payload_json = serde_json::to_string(&event.payload)?;
+    tx.execute(
+        "INSERT INTO events (id, cursor, position, workspace_id, channel_id, type, seq, payload_json, is_private, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        (
+            id.as_str(),
+            cursor.as_str(),
+            position,
+            event.workspace_id.as_str(),
+            event.channel_id.clone(),
+            event.kind,
+            event.seq,
+            payload_json,
+            event.recipients.is_some(),
+            created_at.as_str(),
+        ),
+    )
+    .await?;
+    if let Some(recipients) = &event.recipients {
+        for user_id in recipients {
+            tx.execute(
+                "INSERT OR IGNORE INTO event_recipients (event_id, user_id) VALUES (?1, ?2)",
+                (id.as_str(), user_id.as_str()),
+            )
+            .await?;
+        }
+    }
+    tx.record(EmittedEvent {
+        workspace_id: event.workspace_id.clone(),
+        position,
+    });
+    Ok(Event {
+        id,
+        cursor,
+        kind: event.kind.to_string(),
+        workspace_id: event.workspace_id,
+        channel_id: event.channel_id,
+        seq: event.seq,
+        created_at,
+        payload: event.payload,
+    })
+}
+
+const VISIBLE: &str = "(e.is_private = 0 OR EXISTS (SELECT 1 FROM event_recipients r WHERE r.event_id = e.id AND r.user_id = ?2))";
+
+fn event_from_row(r: &Row) -> Result<Event> {
+    let payload: String = r.get(7)?;
+    Ok(Event {
+        id: r.get(0)?,
+        cursor: r.get(1)?,
+        kind: r.get(2)?,
+        workspace_id: r.get(3)?,
+        channel_id: r.get(4)?,
+        seq: r.get(5)?,
+        created_at: r.get(6)?,
+        payload: serde_json::from_str(&payload)?,
+    })
+}
+
+/// Events of a workspace visible to `viewer` after `position`, oldest first. Also returns
+/// the position of the last event *scanned*, so callers can advance past invisible ones.
+pub async fn after(
+    conn: &Connection,
+    workspace_id: &str,
+    viewer: &str,
+    position: i64,
+    limit: i64,
+) -> Result<Vec<(i64, Event)>> {
+    let sql = format!(
+        "SELECT e.id, e.cursor, e.type, e.workspace_id, e.channel_id, e.seq, e.created_at, e.payload_json, e.position
+         FROM events e WHERE e.workspace_id = ?1 AND e.position > ?3 AND {VISIBLE}
+         ORDER BY e.position LIMIT ?4"
+    );
+    query_all(conn, &sql, (workspace_id, viewer, position, limit), |r| {
+        Ok((r.get::<i64>(8)?, event_from_row(r)?))
+    })
+    .await
+}
+
+/// The newest position of an event in the workspace visible to `viewer` (0 when none).
+pub async fn tail(conn: &Connection, workspace_id: &str, viewer: &str) -> Result<i64> {
+    let sql =
+        format!("SELECT MAX(e.position) FROM events e WHERE e.workspace_id = ?1 AND {VISIBLE}");
+    query_i64(conn, &sql, (workspace_id, viewer)).await
+}
+
+/// Deletes events of a workspace at or below `position`; returns how many went.
+pub async fn prune_through(tx: &Tx, workspace_id: &str, position: i64) -> Result<u64> {
+    Ok(tx
+        .execute(
+            "DELETE FROM events WHERE workspace_id = ?1 AND position <= ?2",
+            (workspace_id, position),
+        )
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_sort() {
+        let a = format_cursor("abcde12345", 9);
+        let b = format_cursor("abcde12345", 10);
+        assert!(a < b);
+        assert_eq!(parse_cursor("abcde12345", &b).unwrap(), 10);
+        assert_eq!(parse_cursor("abcde12345", "").unwrap(), 0);
+        let other = parse_cursor("zzzzz00000", &b).unwrap_err();
+        assert_eq!(other.code, "resync_required");
+        assert_eq!(
+            parse_cursor("abcde12345", "nonsense").unwrap_err().code,
+            "invalid_cursor"
+        );
+    }
+}
