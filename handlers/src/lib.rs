@@ -1,1 +1,47 @@
+//! # clickclack-handlers
+//!
+//! The HTTP face of ClickClack: stateless axum handlers that turn requests into
+//! `clickclack_runtime::chat` calls. One [`app`] builds the whole [`axum::Router`]; hosts
+//! only wire it (`axum::serve` in `adapters/server`, `lambda_http::run` in `adapters/lambda`).
+//!
+//! Where things live:
+//! - [`routes`]: one module per resource (`routes/messages.rs`, `routes/dms.rs`, …), each
+//!   returning `Router<AppState>`. New endpoints go there and are merged in [`routes::api`].
+//! - [`state`]: [`AppState`] (the `Chat` plus HTTP settings).
+//! - [`error`]: [`ApiError`], the single place mapping runtime errors to statuses and bodies.
+//! - [`extract`]: the [`extract::Caller`] (auth precedence, CSRF, dev fallback) and a
+//!   [`extract::Json`] whose rejections are `ApiError`s.
+//! - [`origin`]: same-origin and loopback rules shared by auth, CSRF and WebSocket upgrades.
+//! - [`layers`]: correlation ids and request logging.
+//! - [`spa`]: the embedded web app (`web/dist`) and the JSON 404 for unknown `/api/*`.
 
+pub mod error;
+pub mod extract;
+pub mod layers;
+pub mod origin;
+pub mod routes;
+pub mod spa;
+pub mod state;
+
+pub use error::ApiError;
+pub use state::{AppState, HttpConfig};
+
+use axum::Router;
+
+/// Builds the complete router with its state. Both hosts serve exactly this.
+pub fn app(state: AppState) -> Router {
+    router().with_state(state)
+}
+
+/// The router before state is attached (hosts that add routes, like the WebSocket, merge
+/// theirs into this and call `with_state` once).
+pub fn router() -> Router<AppState> {
+    let max_json = 1024 * 1024;
+    Router::new()
+        .merge(routes::api())
+        .merge(routes::health())
+        .fallback(spa::fallback)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(max_json))
+        .layer(axum::middleware::from_fn(layers::correlation))
+}

@@ -5,8 +5,14 @@
 mod access;
 mod auth;
 mod channels;
+mod dms;
+mod hooks;
 mod messages;
+mod pins;
+mod reactions;
+mod reads;
 mod realtime;
+mod threads;
 mod workspaces;
 
 pub use auth::{BootstrapResult, ConsumedMagicLink};

@@ -1,7 +1,12 @@
 //! Runtime integration tests: real libSQL on temp files, through the `Chat` use cases.
 
 mod common;
+mod dms;
 mod messages;
+mod pins;
+mod reactions;
+mod reads;
 mod store;
+mod threads;
 
 pub use common::*;

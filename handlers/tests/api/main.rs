@@ -1,0 +1,18 @@
+//! HTTP integration tests: `handlers::app(state)` driven with `tower::ServiceExt::oneshot`
+//! against a real libSQL temp database. One module per resource.
+
+mod auth;
+mod channels;
+mod common;
+mod dms;
+mod errors;
+mod hooks;
+mod messages;
+mod pins;
+mod reactions;
+mod reads;
+mod realtime;
+mod threads;
+mod workspaces;
+
+pub use common::*;

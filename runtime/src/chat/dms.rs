@@ -1,0 +1,4 @@
+//! (filled in by its slice)
+
+#[allow(unused_imports)]
+use super::Chat;
