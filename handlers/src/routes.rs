@@ -10,6 +10,7 @@ mod pins;
 mod reactions;
 mod reads;
 mod realtime;
+mod search;
 mod threads;
 mod workspaces;
 
@@ -36,6 +37,7 @@ pub fn api() -> Router<AppState> {
         .merge(reads::routes())
         .merge(hooks::routes())
         .merge(realtime::routes())
+        .merge(search::routes())
 }
 
 /// `201 Created` with a JSON body.

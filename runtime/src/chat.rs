@@ -12,13 +12,19 @@ mod pins;
 mod reactions;
 mod reads;
 mod realtime;
+mod search;
 mod threads;
 mod workspaces;
 
 pub use auth::{BootstrapResult, ConsumedMagicLink};
 pub use channels::ChannelPatch;
+pub use dms::{OpenedConversation, MAX_DM_MEMBERS};
 pub use messages::{MessagePage, NewPost, PageQuery, Posted};
+pub use pins::MAX_PINS;
+pub use reactions::ReactionChange;
+pub use reads::ReadMarked;
 pub use realtime::EventPage;
+pub use threads::{Thread, ThreadQuery, ThreadReply};
 pub use workspaces::MemberPage;
 
 use crate::model::User;

@@ -8,10 +8,12 @@ mod pool;
 pub(crate) mod rows;
 mod writer;
 
+pub mod backup;
 pub mod channels;
 pub mod conversations;
 pub mod events;
 pub mod messages;
+pub mod search;
 pub mod users;
 pub mod workspaces;
 

@@ -12,6 +12,7 @@ mod pins;
 mod reactions;
 mod reads;
 mod realtime;
+mod search;
 mod threads;
 mod workspaces;
 

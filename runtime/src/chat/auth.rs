@@ -332,9 +332,7 @@ impl Chat {
             }
         };
         let avatar_url = match avatar_url.map(str::trim) {
-            Some(a)
-                if !a.is_empty() && !(a.starts_with("https://") || a.starts_with("http://")) =>
-            {
+            Some(a) if !a.is_empty() && !a.starts_with("https://") && !a.starts_with("http://") => {
                 return Err(Error::invalid(
                     "invalid_avatar_url",
                     "avatar_url must be an http(s) URL",

@@ -58,6 +58,21 @@ impl Chat {
         })
     }
 
+    /// How many visible events wait after `after_cursor`, counting at most `cap + 1` (so a
+    /// result above `cap` means "too many").
+    pub async fn pending_events(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        after_cursor: &str,
+        cap: i64,
+    ) -> Result<i64> {
+        let position = events::parse_cursor(self.store.epoch(), after_cursor)?;
+        let conn = self.store.reader().await?;
+        access::member_role(&conn, workspace_id, actor.id()).await?;
+        events::count_after(&conn, workspace_id, actor.id(), position, cap).await
+    }
+
     /// Like [`Chat::events`], but when nothing is past the cursor waits up to `wait` for an
     /// event, waking on local commits and re-reading the log periodically.
     pub async fn wait_for_events(

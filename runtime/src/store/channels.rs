@@ -239,3 +239,18 @@ pub async fn delete_pin(conn: &Connection, channel_id: &str, message_id: &str) -
         .await?
         > 0)
 }
+
+/// Who pinned a message in a channel, when it is pinned.
+pub async fn pinned_by(
+    conn: &Connection,
+    channel_id: &str,
+    message_id: &str,
+) -> Result<Option<String>> {
+    query_opt(
+        conn,
+        "SELECT pinned_by FROM pins WHERE channel_id = ?1 AND message_id = ?2",
+        (channel_id, message_id),
+        |r| Ok(r.get::<String>(0)?),
+    )
+    .await
+}

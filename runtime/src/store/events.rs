@@ -181,6 +181,36 @@ pub async fn tail(conn: &Connection, workspace_id: &str, viewer: &str) -> Result
     query_i64(conn, &sql, (workspace_id, viewer)).await
 }
 
+/// How many events after `position` are visible to `viewer`, counting at most `cap + 1`.
+pub async fn count_after(
+    conn: &Connection,
+    workspace_id: &str,
+    viewer: &str,
+    position: i64,
+    cap: i64,
+) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE e.workspace_id = ?1 AND e.position > ?3 AND {VISIBLE} LIMIT ?4)"
+    );
+    query_i64(conn, &sql, (workspace_id, viewer, position, cap + 1)).await
+}
+
+/// The newest position per workspace among events after `position` (for tailers).
+pub async fn newest_by_workspace(conn: &Connection, position: i64) -> Result<Vec<(String, i64)>> {
+    query_all(
+        conn,
+        "SELECT workspace_id, MAX(position) FROM events WHERE position > ?1 GROUP BY workspace_id",
+        [position],
+        |r| Ok((r.get::<String>(0)?, r.get::<i64>(1)?)),
+    )
+    .await
+}
+
+/// The newest position in the whole log (0 when empty).
+pub async fn max_position(conn: &Connection) -> Result<i64> {
+    query_i64(conn, "SELECT MAX(position) FROM events", ()).await
+}
+
 /// Deletes events of a workspace at or below `position`; returns how many went.
 pub async fn prune_through(tx: &Tx, workspace_id: &str, position: i64) -> Result<u64> {
     Ok(tx

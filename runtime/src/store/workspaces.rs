@@ -113,10 +113,7 @@ pub async fn members(
     limit: i64,
 ) -> Result<Vec<Member>> {
     let (after_name, after_id) = after.unwrap_or_default();
-    let like = format!(
-        "%{}%",
-        query.to_lowercase().replace('%', "").replace('_', "")
-    );
+    let like = format!("%{}%", query.to_lowercase().replace(['%', '_'], ""));
     query_all(
         conn,
         &format!(

@@ -6,6 +6,7 @@ mod messages;
 mod pins;
 mod reactions;
 mod reads;
+mod search;
 mod store;
 mod threads;
 

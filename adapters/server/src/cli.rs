@@ -1,0 +1,221 @@
+//! The command-line definition (clap derive). Parsing only: values stay `Option`s here so
+//! [`crate::config`] can layer them over the JSON file (defaults → file → env → flags).
+//! Every setting is a flag with an env twin; clap resolves flag-over-env, which is exactly
+//! the upper half of that order.
+
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// ClickClack: a realtime team chat server.
+///
+/// With no command, runs `serve`.
+#[derive(Debug, Parser)]
+#[command(name = "clickclack", version, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default when no command is given).
+    Serve(ServeArgs),
+    /// Create the data directory and apply pending database migrations.
+    Migrate(StoreArgs),
+    /// Administer the database directly; safe while `serve` runs on it.
+    Admin(AdminArgs),
+    /// Write a consistent copy of the live database to a new file.
+    Backup(BackupArgs),
+    /// Write every table as one JSON object (secrets redacted).
+    Export(ExportArgs),
+}
+
+/// Where the database is; accepted by every server-side command.
+#[derive(Debug, Clone, Default, Args)]
+pub struct StoreArgs {
+    /// Data directory (database, uploads) [default: ./data]
+    #[arg(long, env = "CLICKCLACK_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Database: a path, `file:` or `sqlite://` URL [default: <DATA>/clickclack.db]
+    #[arg(long, env = "CLICKCLACK_DB", value_name = "PATH|URL")]
+    pub db: Option<String>,
+    /// JSON configuration file (keys: addr, data, db, dev_bootstrap, public_url, sync)
+    #[arg(long, env = "CLICKCLACK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `PRAGMA synchronous` of the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SyncArg {
+    /// An acknowledged write survives power loss.
+    Full,
+    /// An acknowledged write survives a process crash, not power loss.
+    Normal,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// Listen address `[HOST]:PORT`; `:8080` means all interfaces [default: :8080]
+    #[arg(long, env = "CLICKCLACK_ADDR", value_name = "[HOST]:PORT")]
+    pub addr: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Seed a dev workspace and allow dev auth from loopback [default: true].
+    /// Accepts `--dev-bootstrap`, `--dev-bootstrap=false`, `--dev-bootstrap=true`.
+    #[arg(
+        long,
+        env = "CLICKCLACK_DEV_BOOTSTRAP",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new(),
+    )]
+    pub dev_bootstrap: Option<bool>,
+    /// Canonical public origin, e.g. https://chat.example.com
+    #[arg(long, env = "CLICKCLACK_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
+    /// Durability of the write-ahead log [default: full]
+    #[arg(long, env = "CLICKCLACK_SYNC", value_enum, ignore_case = true)]
+    pub sync: Option<SyncArg>,
+}
+
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub command: Option<AdminCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create the first user, workspace `ClickClack` and #general (idempotent); prints the user id.
+    Bootstrap(BootstrapArgs),
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Workspace invites.
+    Invite {
+        #[command(subcommand)]
+        command: InviteCommand,
+    },
+    /// Magic sign-in links.
+    #[command(name = "magic-link")]
+    MagicLink {
+        #[command(subcommand)]
+        command: MagicLinkCommand,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BootstrapArgs {
+    /// Display name of the first user.
+    #[arg(long, default_value = "Owner")]
+    pub name: String,
+    /// Email of the first user (local identity).
+    #[arg(long, default_value = "")]
+    pub email: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user; prints the new `usr_…` id. A duplicate email fails.
+    Create(UserCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UserCreateArgs {
+    /// Display name.
+    #[arg(long, default_value = "Local User")]
+    pub name: String,
+    /// Email (local identity); must be unique.
+    #[arg(long)]
+    pub email: String,
+    /// Add the user to this workspace as a member.
+    #[arg(long, value_name = "wsp_…")]
+    pub workspace: Option<String>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InviteCommand {
+    /// Create an invite by the first user; prints the `tok_…` token.
+    Create(InviteCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InviteCreateArgs {
+    /// The workspace to invite to.
+    #[arg(long, value_name = "wsp_…")]
+    pub workspace: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MagicLinkCommand {
+    /// Create a 15-minute magic link; prints the `mgt_…` token.
+    Create(MagicLinkCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct MagicLinkCreateArgs {
+    /// Email to sign in as (the user is created on first use).
+    #[arg(long)]
+    pub email: String,
+    /// Display name for a user created on first use.
+    #[arg(long, default_value = "")]
+    pub name: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The backup file to create; it must not exist.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output file, or `-` for stdout.
+    #[arg(long, value_name = "FILE|-", default_value = "-")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+impl Cli {
+    /// The command to run: no command means `serve` with settings from the environment.
+    pub fn into_command(self) -> Result<Command, clap::Error> {
+        match self.command {
+            Some(command) => Ok(command),
+            None => Ok(Command::Serve(ServeArgs::from_env()?)),
+        }
+    }
+}
+
+/// Parses just the serve settings from the environment (for a bare `clickclack`).
+#[derive(Debug, Parser)]
+#[command(name = "clickclack")]
+struct ServeFromEnv {
+    #[command(flatten)]
+    args: ServeArgs,
+}
+
+impl ServeArgs {
+    /// Serve settings taken from `CLICKCLACK_*` variables only (an unparsable variable is
+    /// a usage error).
+    pub fn from_env() -> Result<ServeArgs, clap::Error> {
+        ServeFromEnv::try_parse_from(["clickclack"]).map(|parsed| parsed.args)
+    }
+}

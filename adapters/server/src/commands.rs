@@ -1,0 +1,99 @@
+//! One module per command, each with an `execute(args)` that resolves its settings
+//! ([`crate::config`]) and does the work. [`dispatch`] is what `main` calls.
+
+pub mod admin;
+pub mod backup;
+pub mod export;
+pub mod migrate;
+pub mod serve;
+
+use crate::cli::{Cli, Command};
+use crate::config::StoreConfig;
+use crate::error::CliError;
+use clickclack_runtime::chat::{Chat, ChatConfig};
+use clickclack_runtime::store::{Store, StoreOptions, SyncMode};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Runs a parsed command line to completion and maps the outcome to an exit code:
+/// 0 success, 1 failure, 2 usage error (messages on stderr).
+pub fn dispatch(cli: Cli) -> ExitCode {
+    let command = match cli.into_command() {
+        Ok(command) => command,
+        Err(e) => e.exit(),
+    };
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(execute(command));
+    runtime.shutdown_timeout(Duration::from_secs(5));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let CliError::Usage(_) = e {
+                eprintln!("\nFor more information, try '--help'.");
+            }
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+/// Runs one command.
+pub async fn execute(command: Command) -> Result<(), CliError> {
+    match command {
+        Command::Serve(args) => serve::execute(args).await,
+        Command::Migrate(args) => migrate::execute(args).await,
+        Command::Admin(args) => admin::execute(args).await,
+        Command::Backup(args) => backup::execute(args).await,
+        Command::Export(args) => export::execute(args).await,
+    }
+}
+
+/// Logs go to stderr (stdout is reserved for command output); `RUST_LOG` overrides the
+/// `info` default.
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// Opens (creating and migrating) the store of a server-side command.
+pub(crate) async fn open_store(config: &StoreConfig, sync: SyncMode) -> Result<Store, CliError> {
+    let mut options = StoreOptions::new(config.db.clone());
+    options.sync = sync;
+    Store::open(options).await.map_err(|e| {
+        CliError::failed(format!(
+            "cannot open database {}: {}",
+            config.db.path().display(),
+            e.message
+        ))
+    })
+}
+
+/// Opens the store and wraps it in a `Chat` with default settings.
+pub(crate) async fn open_chat(config: &StoreConfig) -> Result<Chat, CliError> {
+    let store = open_store(config, SyncMode::Full).await?;
+    Ok(Chat::new(store, ChatConfig::default()))
+}
+
+/// Prints one line of command output on stdout.
+pub(crate) fn print_line(line: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError::failed(format!("cannot write to stdout: {e}")))
+}

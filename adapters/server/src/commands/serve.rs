@@ -1,0 +1,164 @@
+//! `clickclack serve`: resolve settings, prepare `<data>/`, open and migrate the store,
+//! optionally seed the dev workspace, then [`run`] until SIGINT/SIGTERM and flush the
+//! writer.
+
+use crate::cli::ServeArgs;
+use crate::config::ServeConfig;
+use crate::error::CliError;
+use clickclack_handlers::{AppState, HttpConfig};
+use clickclack_runtime::chat::{Chat, ChatConfig};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// How long in-flight requests (long-polls included) may take to finish after a shutdown
+/// signal before the server stops waiting for them.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The dev workspace's first user (reference §5.5).
+pub const DEV_USER_NAME: &str = "Local Captain";
+pub const DEV_USER_EMAIL: &str = "local@clickclack.chat";
+
+pub async fn execute(args: ServeArgs) -> Result<(), CliError> {
+    let config = ServeConfig::from_args(&args)?;
+    // Install signal handlers before anything can report readiness, so an early SIGTERM
+    // is a clean shutdown rather than the default kill.
+    let signals = Signals::install()?;
+    config.store.create_dirs()?;
+    let store = super::open_store(&config.store, config.sync).await?;
+    let chat = Chat::new(store.clone(), ChatConfig::default());
+    let outcome = serve_store(&config, chat, signals).await;
+    store.close().await;
+    tracing::info!("stopped");
+    outcome
+}
+
+async fn serve_store(config: &ServeConfig, chat: Chat, signals: Signals) -> Result<(), CliError> {
+    if config.dev_bootstrap {
+        let boot = chat.bootstrap(DEV_USER_NAME, DEV_USER_EMAIL).await?;
+        tracing::info!(
+            user_id = %boot.user.id,
+            "dev auth user: {} ({})",
+            boot.user.display_name,
+            boot.user.id
+        );
+    } else {
+        tracing::info!("dev auth is off");
+    }
+    let listener = TcpListener::bind(&config.addr)
+        .await
+        .map_err(|e| CliError::failed(format!("cannot listen on {}: {e}", config.addr)))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| CliError::failed(format!("cannot read the listening address: {e}")))?;
+    let http = HttpConfig {
+        dev_auth: config.dev_bootstrap,
+        public_url: config.public_url.clone(),
+        // The WebSocket route joins this host in a later change; until then clients poll.
+        transports: vec!["poll"],
+        ..HttpConfig::default()
+    };
+    tracing::info!(
+        db = %config.store.db.path().display(),
+        sync = config.sync.as_str(),
+        "ClickClack listening on {}",
+        display_url(local)
+    );
+    run(listener, AppState::new(chat, http), signals.recv())
+        .await
+        .map_err(|e| CliError::failed(format!("server error: {e}")))
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then stops accepting, lets
+/// in-flight requests finish (at most [`DRAIN_TIMEOUT`]) and returns. The caller owns the
+/// store and closes it afterwards. Tests pass a port-0 listener and a oneshot.
+pub async fn run(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = clickclack_handlers::router().with_state(state);
+    let (stopping_tx, mut stopping) = watch::channel(false);
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down: draining in-flight requests");
+        let _ = stopping_tx.send(true);
+    });
+    let drain_deadline = async move {
+        if stopping.wait_for(|s| *s).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        tokio::time::sleep(DRAIN_TIMEOUT).await;
+    };
+    tokio::select! {
+        served = server => served,
+        () = drain_deadline => {
+            tracing::warn!(timeout_seconds = DRAIN_TIMEOUT.as_secs(), "requests still running after the drain timeout; stopping anyway");
+            Ok(())
+        }
+    }
+}
+
+/// The URL to print for a bound address (`localhost` for a wildcard bind).
+pub fn display_url(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!("http://localhost:{}", addr.port())
+    } else {
+        format!("http://{addr}")
+    }
+}
+
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), registered eagerly.
+pub struct Signals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub fn install() -> Result<Signals, CliError> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let install = |kind: SignalKind| {
+                signal(kind)
+                    .map_err(|e| CliError::failed(format!("cannot install signal handlers: {e}")))
+            };
+            Ok(Signals {
+                interrupt: install(SignalKind::interrupt())?,
+                terminate: install(SignalKind::terminate())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
+        }
+    }
+
+    /// Resolves on the first signal.
+    pub async fn recv(self) {
+        #[cfg(unix)]
+        {
+            let Signals {
+                mut interrupt,
+                mut terminate,
+            } = self;
+            tokio::select! {
+                _ = interrupt.recv() => tracing::info!(signal = "SIGINT", "signal received"),
+                _ = terminate.recv() => tracing::info!(signal = "SIGTERM", "signal received"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!(signal = "ctrl-c", "signal received");
+        }
+    }
+}

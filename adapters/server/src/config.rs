@@ -1,0 +1,363 @@
+//! Settings resolution: defaults → JSON file (`--config`) → environment → explicit flags.
+//!
+//! clap already resolves flag-over-env into `Option`s (see [`crate::cli`]); this module puts
+//! the JSON file underneath them and the defaults underneath that, so a value from the file
+//! is never overridden by a default. A missing or invalid file is a startup error.
+
+use crate::cli::{ServeArgs, StoreArgs, SyncArg};
+use crate::error::CliError;
+use clickclack_runtime::store::{DbLocation, SyncMode};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// `--addr` when nothing sets it: every interface, port 8080.
+pub const DEFAULT_ADDR: &str = ":8080";
+/// `--data` when nothing sets it.
+pub const DEFAULT_DATA: &str = "./data";
+/// `--dev-bootstrap` when nothing sets it (decisions §2.1: a fresh checkout is usable).
+pub const DEFAULT_DEV_BOOTSTRAP: bool = true;
+
+/// The keys this server reads from the JSON file; other keys are logged and ignored.
+pub const FILE_KEYS: &[&str] = &["addr", "data", "db", "dev_bootstrap", "public_url", "sync"];
+
+/// The JSON configuration file. Empty strings count as unset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileConfig {
+    pub addr: Option<String>,
+    pub data: Option<String>,
+    pub db: Option<String>,
+    pub dev_bootstrap: Option<bool>,
+    pub public_url: Option<String>,
+    pub sync: Option<SyncMode>,
+}
+
+impl FileConfig {
+    /// Reads and parses `path`.
+    pub fn load(path: &Path) -> Result<FileConfig, CliError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            CliError::failed(format!("cannot read config file {}: {e}", path.display()))
+        })?;
+        Self::parse(&text)
+            .map_err(|e| CliError::failed(format!("invalid config file {}: {e}", path.display())))
+    }
+
+    /// Parses the file's text: one JSON object.
+    pub fn parse(text: &str) -> Result<FileConfig, String> {
+        let value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let Value::Object(map) = value else {
+            return Err("expected a JSON object".to_string());
+        };
+        for key in map.keys().filter(|k| !FILE_KEYS.contains(&k.as_str())) {
+            tracing::warn!(%key, "ignoring unknown config key");
+        }
+        let string = |key: &str| -> Result<Option<String>, String> {
+            match map.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+                Some(_) => Err(format!("{key} must be a string")),
+            }
+        };
+        let dev_bootstrap = match map.get("dev_bootstrap") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => return Err("dev_bootstrap must be true or false".to_string()),
+        };
+        let sync = match string("sync")? {
+            None => None,
+            Some(s) => Some(
+                SyncMode::parse(&s)
+                    .ok_or_else(|| format!("sync must be \"full\" or \"normal\", not {s:?}"))?,
+            ),
+        };
+        Ok(FileConfig {
+            addr: string("addr")?,
+            data: string("data")?,
+            db: string("db")?,
+            dev_bootstrap,
+            public_url: string("public_url")?,
+            sync,
+        })
+    }
+
+    /// The file named by `--config`/`CLICKCLACK_CONFIG`, or an empty one.
+    pub fn for_args(args: &StoreArgs) -> Result<FileConfig, CliError> {
+        match &args.config {
+            Some(path) => Self::load(path),
+            None => Ok(FileConfig::default()),
+        }
+    }
+}
+
+/// Where the database and the data directory are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreConfig {
+    pub data: PathBuf,
+    pub db: DbLocation,
+}
+
+impl StoreConfig {
+    /// Resolves `--data`/`--db` (flag or env) over the file over the defaults. `db`
+    /// defaults to `<data>/clickclack.db`.
+    pub fn resolve(args: &StoreArgs, file: &FileConfig) -> Result<StoreConfig, CliError> {
+        let data = args
+            .data
+            .clone()
+            .filter(|d| !d.as_os_str().is_empty())
+            .or_else(|| file.data.as_ref().map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA));
+        let db = match args
+            .db
+            .as_deref()
+            .filter(|d| !d.trim().is_empty())
+            .or(file.db.as_deref())
+        {
+            Some(url) => DbLocation::parse(url)
+                .map_err(|e| CliError::usage(format!("invalid --db {url:?}: {}", e.message)))?,
+            None => DbLocation::in_data_dir(&data),
+        };
+        Ok(StoreConfig { data, db })
+    }
+
+    /// Reads the config file named in `args` (if any) and resolves.
+    pub fn from_args(args: &StoreArgs) -> Result<StoreConfig, CliError> {
+        Self::resolve(args, &FileConfig::for_args(args)?)
+    }
+
+    /// `<data>/uploads`.
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.data.join("uploads")
+    }
+
+    /// Creates `<data>/` and `<data>/uploads/`.
+    pub fn create_dirs(&self) -> Result<(), CliError> {
+        for dir in [self.data.clone(), self.uploads_dir()] {
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                CliError::failed(format!("cannot create directory {}: {e}", dir.display()))
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Everything `serve` needs, fully resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServeConfig {
+    pub store: StoreConfig,
+    /// A bindable `host:port` (`:8080` became `0.0.0.0:8080`).
+    pub addr: String,
+    pub dev_bootstrap: bool,
+    /// A validated origin without trailing slash.
+    pub public_url: Option<String>,
+    pub sync: SyncMode,
+}
+
+impl ServeConfig {
+    /// Resolves serve settings over the file named in `args` (if any).
+    pub fn from_args(args: &ServeArgs) -> Result<ServeConfig, CliError> {
+        Self::resolve(args, &FileConfig::for_args(&args.store)?)
+    }
+
+    /// Resolves serve settings: flag/env, then the file, then the defaults.
+    pub fn resolve(args: &ServeArgs, file: &FileConfig) -> Result<ServeConfig, CliError> {
+        let store = StoreConfig::resolve(&args.store, file)?;
+        let addr = args
+            .addr
+            .as_deref()
+            .filter(|a| !a.trim().is_empty())
+            .or(file.addr.as_deref())
+            .unwrap_or(DEFAULT_ADDR);
+        let addr = normalize_addr(addr).map_err(CliError::usage)?;
+        let dev_bootstrap = args
+            .dev_bootstrap
+            .or(file.dev_bootstrap)
+            .unwrap_or(DEFAULT_DEV_BOOTSTRAP);
+        let public_url = match args
+            .public_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .or(file.public_url.as_deref())
+        {
+            Some(url) => Some(normalize_public_url(url).map_err(CliError::usage)?),
+            None => None,
+        };
+        let sync = match args.sync {
+            Some(SyncArg::Full) => SyncMode::Full,
+            Some(SyncArg::Normal) => SyncMode::Normal,
+            None => file.sync.unwrap_or_default(),
+        };
+        Ok(ServeConfig {
+            store,
+            addr,
+            dev_bootstrap,
+            public_url,
+            sync,
+        })
+    }
+}
+
+/// `[HOST]:PORT` → a bindable `host:port`; an empty host means every IPv4 interface, an
+/// unbracketed IPv6 host gets brackets.
+pub fn normalize_addr(addr: &str) -> Result<String, String> {
+    let addr = addr.trim();
+    let Some((host, port)) = addr.rsplit_once(':') else {
+        return Err(format!(
+            "invalid address {addr:?}: expected [HOST]:PORT, e.g. :8080 or 127.0.0.1:8080"
+        ));
+    };
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("invalid address {addr:?}: port must be a number 0-65535"))?;
+    let host = match host {
+        "" => "0.0.0.0".to_string(),
+        h if h.starts_with('[') && h.ends_with(']') => h.to_string(),
+        h if h.contains(':') => format!("[{h}]"),
+        h => h.to_string(),
+    };
+    Ok(format!("{host}:{port}"))
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Validates `--public-url` as an origin: `http(s)://host[:port]`, no path, query,
+/// fragment or credentials; plain http only for loopback hosts. Returns it lowercased
+/// without a trailing slash.
+pub fn normalize_public_url(url: &str) -> Result<String, String> {
+    let url = url.trim().trim_end_matches('/').to_ascii_lowercase();
+    let invalid = |why: &str| format!("invalid public URL {url:?}: {why}");
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(invalid("expected http(s)://host[:port]"));
+    };
+    if scheme != "https" && scheme != "http" {
+        return Err(invalid("scheme must be https or http"));
+    }
+    if rest.is_empty() {
+        return Err(invalid("host is missing"));
+    }
+    if rest.contains(['/', '?', '#']) {
+        return Err(invalid(
+            "it must be an origin without path, query or fragment",
+        ));
+    }
+    if rest.contains('@') {
+        return Err(invalid("it must not contain credentials"));
+    }
+    let host = match rest.rsplit_once(':') {
+        Some((h, port)) if !h.is_empty() && !port.contains(']') => {
+            port.parse::<u16>().map_err(|_| invalid("bad port"))?;
+            h
+        }
+        _ => rest,
+    };
+    if scheme == "http" && !is_loopback_host(host) {
+        return Err(invalid(
+            "plain http is only allowed for loopback hosts; use https",
+        ));
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(addr: Option<&str>, data: Option<&str>) -> ServeArgs {
+        ServeArgs {
+            addr: addr.map(str::to_string),
+            store: StoreArgs {
+                data: data.map(PathBuf::from),
+                ..StoreArgs::default()
+            },
+            ..ServeArgs::default()
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = ServeConfig::resolve(&serve_args(None, None), &FileConfig::default()).unwrap();
+        assert_eq!(c.addr, "0.0.0.0:8080");
+        assert_eq!(c.store.data, PathBuf::from("./data"));
+        assert_eq!(c.store.db.path(), Path::new("./data/clickclack.db"));
+        assert!(c.dev_bootstrap);
+        assert_eq!(c.sync, SyncMode::Full);
+        assert_eq!(c.public_url, None);
+    }
+
+    #[test]
+    fn file_beats_defaults_and_args_beat_file() {
+        let file = FileConfig::parse(
+            r#"{"addr":"127.0.0.1:9000","data":"/srv/cc","dev_bootstrap":false,"sync":"normal","public_url":"https://chat.example.com/","github_client_id":"x"}"#,
+        )
+        .unwrap();
+        let c = ServeConfig::resolve(&serve_args(None, None), &file).unwrap();
+        assert_eq!(c.addr, "127.0.0.1:9000");
+        assert_eq!(c.store.db.path(), Path::new("/srv/cc/clickclack.db"));
+        assert!(!c.dev_bootstrap);
+        assert_eq!(c.sync, SyncMode::Normal);
+        assert_eq!(c.public_url.as_deref(), Some("https://chat.example.com"));
+
+        let mut args = serve_args(Some("127.0.0.1:9001"), Some("/tmp/x"));
+        args.dev_bootstrap = Some(true);
+        args.sync = Some(SyncArg::Full);
+        args.store.db = Some("sqlite:///tmp/y.db".into());
+        let c = ServeConfig::resolve(&args, &file).unwrap();
+        assert_eq!(c.addr, "127.0.0.1:9001");
+        assert_eq!(c.store.data, PathBuf::from("/tmp/x"));
+        assert_eq!(c.store.db.path(), Path::new("/tmp/y.db"));
+        assert!(c.dev_bootstrap);
+        assert_eq!(c.sync, SyncMode::Full);
+    }
+
+    #[test]
+    fn empty_strings_in_file_fall_back() {
+        let file = FileConfig::parse(r#"{"addr":"","data":"  "}"#).unwrap();
+        let c = ServeConfig::resolve(&serve_args(None, None), &file).unwrap();
+        assert_eq!(c.addr, "0.0.0.0:8080");
+        assert_eq!(c.store.data, PathBuf::from("./data"));
+    }
+
+    #[test]
+    fn bad_files() {
+        assert!(FileConfig::parse("[1]").is_err());
+        assert!(FileConfig::parse("{").is_err());
+        assert!(FileConfig::parse(r#"{"dev_bootstrap":"yes"}"#).is_err());
+        assert!(FileConfig::parse(r#"{"sync":"sometimes"}"#).is_err());
+        assert!(FileConfig::parse(r#"{"addr":8080}"#).is_err());
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(normalize_addr(":8080").unwrap(), "0.0.0.0:8080");
+        assert_eq!(normalize_addr("127.0.0.1:0").unwrap(), "127.0.0.1:0");
+        assert_eq!(normalize_addr("localhost:80").unwrap(), "localhost:80");
+        assert_eq!(normalize_addr("[::1]:8080").unwrap(), "[::1]:8080");
+        assert!(normalize_addr("8080").is_err());
+        assert!(normalize_addr("host:http").is_err());
+        assert!(normalize_addr(":70000").is_err());
+    }
+
+    #[test]
+    fn public_urls() {
+        assert_eq!(
+            normalize_public_url("https://Chat.Example.com/").unwrap(),
+            "https://chat.example.com"
+        );
+        assert_eq!(
+            normalize_public_url("http://localhost:8080").unwrap(),
+            "http://localhost:8080"
+        );
+        assert!(normalize_public_url("http://[::1]:8080").is_ok());
+        assert!(normalize_public_url("http://chat.example.com").is_err());
+        assert!(normalize_public_url("https://chat.example.com/app").is_err());
+        assert!(normalize_public_url("https://u:p@chat.example.com").is_err());
+        assert!(normalize_public_url("ftp://chat.example.com").is_err());
+        assert!(normalize_public_url("chat.example.com").is_err());
+    }
+}

@@ -1,0 +1,24 @@
+//! # clickclack (the server binary)
+//!
+//! The `clickclack` command: the long-lived host of the ClickClack app. It parses the
+//! command line, resolves settings and runs one command; the HTTP app itself is
+//! `clickclack_handlers::router()` and the domain is `clickclack_runtime`.
+//!
+//! Where things live:
+//! - [`cli`]: the clap definition (commands, flags and their `CLICKCLACK_*` env twins).
+//!   New flags go there, and into [`config`] if they have a JSON key.
+//! - [`config`]: settings precedence — defaults → JSON file → env → explicit flags.
+//! - [`commands`]: [`commands::dispatch`] (exit codes, logging to stderr) and one module per
+//!   command: [`commands::serve`] (with the testable [`commands::serve::run`] entry point
+//!   taking a listener and a shutdown future), [`commands::migrate`], [`commands::admin`],
+//!   [`commands::backup`], [`commands::export`]. New commands get a module there and a
+//!   variant in [`cli::Command`].
+//! - [`error`]: [`error::CliError`], usage (exit 2) or failure (exit 1).
+//!
+//! Backup and export work on the database through `clickclack_runtime::store::backup`.
+//! Documentation for operators: `docs/cli.md`, `docs/configuration.md`.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod error;

@@ -1,0 +1,186 @@
+//! `GET /api/realtime/ws?workspace_id=&after_cursor=`: authenticate (bearer header, cookie,
+//! or subprotocol `clickclack.bearer.<token>`, echoed back), check the Origin, subscribe to
+//! the hub, drain the log from the cursor, then stay live. Each frame is one event JSON.
+//! A backlog over 5,000 events closes with 4001 (resync over HTTP); a stalled consumer is
+//! closed, never silently skipped; shutdown closes with 1001.
+
+use super::Hub;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use clickclack_handlers::extract::{Caller, Query};
+use clickclack_handlers::origin::is_same_origin;
+use clickclack_handlers::{ApiError, AppState};
+use clickclack_runtime::chat::Actor;
+use clickclack_runtime::Error;
+use futures::{SinkExt, StreamExt};
+use serde::Deserialize;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Most events one drain may send before the socket is closed with 4001.
+pub const MAX_BACKLOG: i64 = 5_000;
+/// Close code telling the client to resync over HTTP.
+pub const CLOSE_RESYNC: u16 = 4001;
+const PAGE: i64 = 500;
+const PING_EVERY: Duration = Duration::from_secs(30);
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+const PROTOCOL_PREFIX: &str = "clickclack.bearer.";
+
+#[derive(Deserialize)]
+struct WsQuery {
+    #[serde(default)]
+    workspace_id: String,
+    #[serde(default)]
+    after_cursor: String,
+}
+
+fn bearer_protocol(request: &Request) -> Option<(String, String)> {
+    request
+        .headers()
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .find_map(|p| {
+            p.strip_prefix(PROTOCOL_PREFIX)
+                .map(|token| (p.to_string(), token.to_string()))
+        })
+}
+
+/// The upgrade handler; errors before the upgrade are ordinary JSON responses.
+pub async fn handler(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let hub = request
+        .extensions()
+        .get::<Arc<Hub>>()
+        .cloned()
+        .ok_or_else(|| Error::unavailable("realtime hub is not running"))?;
+    let protocol = bearer_protocol(&request);
+    let (mut parts, _body) = request.into_parts();
+    let actor = match &protocol {
+        Some((_, token)) => {
+            let user = state
+                .chat()
+                .session_user(token)
+                .await?
+                .ok_or_else(Error::unauthenticated)?;
+            Actor::new(user)
+        }
+        None => Caller::from_request_parts(&mut parts, &state).await?.actor,
+    };
+    if !is_same_origin(&parts.headers, state.http().public_url.as_deref()) {
+        return Err(Error::forbidden("cross_site", "cross-site WebSocket connections are not allowed").into());
+    }
+    let Query(query) = Query::<WsQuery>::from_request_parts(&mut parts, &state).await?;
+    let workspace_id = query.workspace_id.trim().to_string();
+    if workspace_id.is_empty() {
+        return Err(ApiError::invalid("workspace_id_required", "workspace_id is required"));
+    }
+    // Membership and cursor are checked before upgrading (404 / 400 / 409).
+    state
+        .chat()
+        .pending_events(&actor, &workspace_id, &query.after_cursor, 0)
+        .await?;
+    let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &state)
+        .await
+        .map_err(|_| ApiError::invalid("websocket_required", "this endpoint needs a WebSocket upgrade"))?;
+    let upgrade = match protocol {
+        Some((name, _)) => upgrade.protocols([name]),
+        None => upgrade,
+    };
+    let cursor = query.after_cursor.trim().to_string();
+    Ok(upgrade
+        .on_upgrade(move |socket| serve_socket(socket, state, hub, actor, workspace_id, cursor))
+        .into_response())
+}
+
+enum Stop {
+    /// The client went away or a write failed or stalled.
+    Gone,
+    /// Too much backlog: close with 4001.
+    Resync,
+}
+
+async fn serve_socket(socket: WebSocket, state: AppState, hub: Arc<Hub>, actor: Actor, workspace_id: String, mut cursor: String) {
+    hub.socket_opened();
+    let mut wake = hub.subscribe(&workspace_id);
+    let (mut sink, mut stream) = socket.split();
+    let mut outcome = drain(&state, &actor, &workspace_id, &mut cursor, &mut sink).await;
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    while outcome.is_ok() {
+        tokio::select! {
+            _ = hub.shutting_down() => {
+                close(&mut sink, 1001, "server shutting down").await;
+                break;
+            }
+            changed = wake.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                outcome = drain(&state, &actor, &workspace_id, &mut cursor, &mut sink).await;
+            }
+            incoming = stream.next() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(Message::Ping(payload))) => {
+                    if send(&mut sink, Message::Pong(payload)).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(_)) => {}
+            },
+            _ = ping.tick() => {
+                if send(&mut sink, Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    if let Err(Stop::Resync) = outcome {
+        close(&mut sink, CLOSE_RESYNC, "backlog too large; resync over HTTP").await;
+    }
+    hub.socket_closed();
+}
+
+type Sink = futures::stream::SplitSink<WebSocket, Message>;
+
+async fn send(sink: &mut Sink, message: Message) -> Result<(), Stop> {
+    match tokio::time::timeout(WRITE_TIMEOUT, sink.send(message)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(Stop::Gone),
+    }
+}
+
+async fn close(sink: &mut Sink, code: u16, reason: &'static str) {
+    let frame = CloseFrame { code, reason: reason.into() };
+    let _ = tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
+}
+
+/// Sends every visible event after `cursor`, advancing it; more than [`MAX_BACKLOG`]
+/// waiting means the client must resync instead.
+async fn drain(state: &AppState, actor: &Actor, workspace_id: &str, cursor: &mut String, sink: &mut Sink) -> Result<(), Stop> {
+    let chat = state.chat();
+    let pending = chat
+        .pending_events(actor, workspace_id, cursor, MAX_BACKLOG)
+        .await
+        .map_err(|_| Stop::Gone)?;
+    if pending > MAX_BACKLOG {
+        return Err(Stop::Resync);
+    }
+    loop {
+        let page = chat
+            .events(actor, workspace_id, cursor, Some(PAGE), false)
+            .await
+            .map_err(|_| Stop::Gone)?;
+        let full = page.events.len() as i64 == PAGE;
+        for event in page.events {
+            let text = serde_json::to_string(&event).map_err(|_| Stop::Gone)?;
+            send(sink, Message::Text(text.into())).await?;
+            *cursor = event.cursor;
+        }
+        if !full {
+            return Ok(());
+        }
+    }
+}
