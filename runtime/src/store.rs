@@ -11,6 +11,7 @@ mod writer;
 pub mod backup;
 pub mod channels;
 pub mod conversations;
+pub mod ephemeral;
 pub mod events;
 pub mod messages;
 pub mod search;
@@ -176,8 +177,9 @@ impl Store {
         &self.inner.location
     }
 
-    /// Watches the newest committed event position written through this process.
-    pub fn positions(&self) -> watch::Receiver<i64> {
+    /// Changes after every commit through this process that wrote durable or ephemeral
+    /// events (a generation counter: waiters re-read, they never trust the value).
+    pub fn commits(&self) -> watch::Receiver<i64> {
         self.inner.positions.clone()
     }
 

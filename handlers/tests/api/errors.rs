@@ -41,6 +41,7 @@ async fn protected_routes_require_credentials() {
         ("POST", "/api/hooks/mattermost/x"),
         ("POST", "/api/hooks/slash/x"),
         ("GET", "/api/realtime/events"),
+        ("POST", "/api/realtime/ephemeral"),
         ("POST", "/api/auth/logout"),
     ];
     for (method, path) in routes {

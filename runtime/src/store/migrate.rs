@@ -4,10 +4,16 @@ use crate::{Error, Result};
 use libsql::Connection;
 
 /// Every migration file, embedded at compile time (`migrations/NNNN_name.sql`).
-pub const MIGRATIONS: &[(&str, &str)] = &[(
-    "0001_initial.sql",
-    include_str!("../../../migrations/0001_initial.sql"),
-)];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    (
+        "0001_initial.sql",
+        include_str!("../../../migrations/0001_initial.sql"),
+    ),
+    (
+        "0002_ephemeral.sql",
+        include_str!("../../../migrations/0002_ephemeral.sql"),
+    ),
+];
 
 async fn ensure_table(conn: &Connection) -> Result<()> {
     conn.execute(

@@ -277,14 +277,8 @@ fn announce(emitted: Vec<EmittedEvent>, notifier: &SharedNotifier, positions: &w
         let slot = newest.entry(e.workspace_id).or_insert(e.position);
         *slot = (*slot).max(e.position);
     }
-    positions.send_if_modified(|current| {
-        if max > *current {
-            *current = max;
-            true
-        } else {
-            false
-        }
-    });
+    let _ = max;
+    positions.send_modify(|generation| *generation += 1);
     for (workspace_id, position) in newest {
         notifier.notify(&workspace_id, position);
     }

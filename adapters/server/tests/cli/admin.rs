@@ -1,0 +1,141 @@
+//! `migrate` and `admin …` against a database no server is using.
+
+use super::common::{clickclack, command, run};
+use std::path::Path;
+
+#[test]
+fn admin_bootstrap_is_idempotent_and_honours_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let first = clickclack(
+        dir.path(),
+        &[
+            "admin",
+            "bootstrap",
+            "--email",
+            "owner@example.com",
+            "--data",
+            data,
+        ],
+    );
+    let id = first.ok().to_string();
+    assert!(id.starts_with("usr_"), "{id}");
+    assert!(Path::new(data).join("clickclack.db").is_file());
+    assert!(Path::new(data).join("uploads").is_dir());
+
+    let mut again = command(
+        dir.path(),
+        &["admin", "bootstrap", "--name", "Someone Else"],
+    );
+    again.env("CLICKCLACK_DATA", data);
+    assert_eq!(run(again).ok(), id);
+}
+
+#[test]
+fn admin_user_create_rejects_a_duplicate_email() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}/users.db", dir.path().display());
+    let created = clickclack(
+        dir.path(),
+        &[
+            "admin",
+            "user",
+            "create",
+            "--name",
+            "Mate",
+            "--email",
+            "mate@example.com",
+            "--db",
+            &db,
+        ],
+    );
+    assert!(created.ok().starts_with("usr_"));
+    let duplicate = clickclack(
+        dir.path(),
+        &[
+            "admin",
+            "user",
+            "create",
+            "--email",
+            "MATE@example.com",
+            "--db",
+            &db,
+        ],
+    );
+    assert_eq!(duplicate.code, 1, "{duplicate:?}");
+    assert!(duplicate.stdout.is_empty());
+    assert!(
+        duplicate.stderr.contains("already exists"),
+        "{}",
+        duplicate.stderr
+    );
+
+    let missing = clickclack(
+        dir.path(),
+        &["admin", "user", "create", "--email", " ", "--db", &db],
+    );
+    assert_eq!(missing.code, 2);
+    assert!(missing
+        .stderr
+        .contains("usage: clickclack admin user create"));
+}
+
+#[test]
+fn admin_without_a_subcommand_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let bare = clickclack(dir.path(), &["admin"]);
+    assert_eq!(bare.code, 2);
+    assert!(
+        bare.stderr.contains("admin requires a subcommand"),
+        "{}",
+        bare.stderr
+    );
+    let unknown = clickclack(dir.path(), &["admin", "frobnicate"]);
+    assert_eq!(unknown.code, 2);
+    assert!(unknown.stderr.contains("frobnicate"));
+    let bad_flag = clickclack(dir.path(), &["migrate", "--nope"]);
+    assert_eq!(bad_flag.code, 2);
+}
+
+#[test]
+fn admin_invite_needs_an_existing_workspace() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d");
+    let data = data.to_str().unwrap();
+    clickclack(dir.path(), &["admin", "bootstrap", "--data", data]).ok();
+    let bad = clickclack(
+        dir.path(),
+        &[
+            "admin",
+            "invite",
+            "create",
+            "--workspace",
+            "wsp_nope",
+            "--data",
+            data,
+        ],
+    );
+    assert_eq!(bad.code, 1, "{bad:?}");
+}
+
+#[test]
+fn migrate_prints_applied_migrations_and_honours_db_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("elsewhere").join("x.db");
+    let mut cmd = command(dir.path(), &["migrate"]);
+    cmd.env("CLICKCLACK_DB", &db);
+    let out = run(cmd);
+    let first = out.ok().lines().next().unwrap().to_string();
+    let (name, applied_at) = first.split_once('\t').unwrap();
+    assert!(
+        name.starts_with("0001_") && name.ends_with(".sql"),
+        "{name}"
+    );
+    assert!(applied_at.ends_with('Z'), "{applied_at}");
+    assert!(db.is_file());
+    // Running again applies nothing new and prints the same state.
+    let mut again = command(dir.path(), &["migrate", "--db", db.to_str().unwrap()]);
+    again.env("CLICKCLACK_DB", "/nonexistent/ignored.db");
+    assert_eq!(run(again).ok().lines().next().unwrap(), first);
+}

@@ -1,0 +1,8 @@
+//! CLI tests: they run the built `clickclack` binary (and `serve::run` in-process) against
+//! temp data directories. Helpers live in `common.rs`.
+
+mod admin;
+mod common;
+mod dump;
+mod parse;
+mod serve;
