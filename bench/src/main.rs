@@ -10,6 +10,7 @@
 //! (`CLICKCLACK_BIN` overrides the server binary path).
 
 mod baseline;
+mod search;
 mod server;
 mod stats;
 
@@ -26,6 +27,7 @@ async fn main() {
         .unwrap_or(5);
     match mode {
         "sends" => sends(Duration::from_secs(seconds)).await,
+        "search" => search::run(&args).await,
         other => {
             eprintln!("unknown benchmark {other:?}; available: sends");
             std::process::exit(2);

@@ -24,7 +24,9 @@ pub use pins::MAX_PINS;
 pub use reactions::ReactionChange;
 pub use reads::ReadMarked;
 pub use realtime::{EphemeralInput, EventPage, EPHEMERAL_TYPES};
-pub use search::{parse_query, Highlight, ParsedQuery, SearchPage, SearchQuery, SearchResult, Term};
+pub use search::{
+    parse_query, Highlight, ParsedQuery, SearchPage, SearchQuery, SearchResult, Term,
+};
 pub use threads::{Thread, ThreadQuery, ThreadReply};
 pub use workspaces::MemberPage;
 

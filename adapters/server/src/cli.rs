@@ -37,7 +37,7 @@ pub struct StoreArgs {
     /// Data directory (database, uploads) [default: ./data]
     #[arg(long, env = "CLICKCLACK_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Database: a path, `file:` or `sqlite://` URL [default: <DATA>/clickclack.db]
+    /// Database: a path, `file:` or `sqlite://` URL [default: DATA/clickclack.db]
     #[arg(long, env = "CLICKCLACK_DB", value_name = "PATH|URL")]
     pub db: Option<String>,
     /// JSON configuration file (keys: addr, data, db, dev_bootstrap, public_url, sync)
@@ -74,7 +74,7 @@ pub struct ServeArgs {
         value_parser = BoolishValueParser::new(),
     )]
     pub dev_bootstrap: Option<bool>,
-    /// Canonical public origin, e.g. https://chat.example.com
+    /// Canonical public origin, e.g. `https://chat.example.com`
     #[arg(long, env = "CLICKCLACK_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
     /// Durability of the write-ahead log [default: full]
@@ -194,7 +194,30 @@ pub struct ExportArgs {
     pub store: StoreArgs,
 }
 
+/// The settings env twins; an empty one counts as unset.
+pub const SETTINGS_ENV: &[&str] = &[
+    "CLICKCLACK_ADDR",
+    "CLICKCLACK_DATA",
+    "CLICKCLACK_DB",
+    "CLICKCLACK_CONFIG",
+    "CLICKCLACK_DEV_BOOTSTRAP",
+    "CLICKCLACK_PUBLIC_URL",
+    "CLICKCLACK_SYNC",
+];
+
 impl Cli {
+    /// Parses the process arguments (exiting with 2 on a usage error), treating an empty
+    /// `CLICKCLACK_*` setting as unset. Call from `main` before any thread starts: it
+    /// edits the process environment.
+    pub fn parse_process() -> Cli {
+        for var in SETTINGS_ENV {
+            if std::env::var_os(var).is_some_and(|v| v.is_empty()) {
+                std::env::remove_var(var);
+            }
+        }
+        Cli::parse()
+    }
+
     /// The command to run: no command means `serve` with settings from the environment.
     pub fn into_command(self) -> Result<Command, clap::Error> {
         match self.command {

@@ -73,8 +73,20 @@ fn init_tracing() {
 
 /// Opens (creating and migrating) the store of a server-side command.
 pub(crate) async fn open_store(config: &StoreConfig, sync: SyncMode) -> Result<Store, CliError> {
+    open_store_with(config, sync, None).await
+}
+
+/// Opens the store with a notifier that writes wake after commit (the server's hub).
+pub(crate) async fn open_store_with(
+    config: &StoreConfig,
+    sync: SyncMode,
+    notifier: Option<clickclack_runtime::notify::SharedNotifier>,
+) -> Result<Store, CliError> {
     let mut options = StoreOptions::new(config.db.clone());
     options.sync = sync;
+    if let Some(notifier) = notifier {
+        options.notifier = notifier;
+    }
     Store::open(options).await.map_err(|e| {
         CliError::failed(format!(
             "cannot open database {}: {}",

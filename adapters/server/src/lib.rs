@@ -14,6 +14,9 @@
 //!   [`commands::backup`], [`commands::export`]. New commands get a module there and a
 //!   variant in [`cli::Command`].
 //! - [`error`]: [`error::CliError`], usage (exit 2) or failure (exit 1).
+//! - [`realtime`]: the server-only realtime parts — the wake-up [`realtime::Hub`], the
+//!   [`realtime::tailer`] for events written by other processes, and the WebSocket endpoint
+//!   [`realtime::ws`].
 //!
 //! Backup and export work on the database through `clickclack_runtime::store::backup`.
 //! Documentation for operators: `docs/cli.md`, `docs/configuration.md`.
@@ -22,3 +25,4 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod realtime;

@@ -1,10 +1,9 @@
 //! The `clickclack` binary: parse the command line, dispatch. Everything else lives in the
 //! library (see `lib.rs`).
 
-use clap::Parser;
 use clickclack::cli::Cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    clickclack::commands::dispatch(Cli::parse())
+    clickclack::commands::dispatch(Cli::parse_process())
 }

@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use clickclack_runtime::chat::EphemeralInput;
 use axum::Router;
+use clickclack_runtime::chat::EphemeralInput;
 use serde::Deserialize;
 use serde_json::json;
 use std::time::Duration;
@@ -89,7 +89,11 @@ struct EphemeralBody {
 }
 
 /// `POST /api/realtime/ephemeral` → 202 `{"event"}` (cursor `""`).
-async fn publish(State(state): State<AppState>, caller: Caller, Json(body): Json<EphemeralBody>) -> ApiResult {
+async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<EphemeralBody>,
+) -> ApiResult {
     let event = state
         .chat()
         .publish_ephemeral(

@@ -115,13 +115,19 @@ async fn long_poll_returns_as_soon_as_an_event_exists() {
 async fn ephemeral_events_reach_pollers_and_wake_long_polls() {
     let app = TestApp::new().await;
     let tail = app
-        .get(&format!("/api/realtime/events?workspace_id={}&include_tail=true&limit=1", app.workspace_id))
+        .get(&format!(
+            "/api/realtime/events?workspace_id={}&include_tail=true&limit=1",
+            app.workspace_id
+        ))
         .token(&app.member.token)
         .send()
         .await;
     let cursor = tail.body["tail_cursor"].as_str().unwrap().to_string();
     let waiting = app
-        .get(&format!("/api/realtime/events?workspace_id={}&after_cursor={cursor}&wait=10", app.workspace_id))
+        .get(&format!(
+            "/api/realtime/events?workspace_id={}&after_cursor={cursor}&wait=10",
+            app.workspace_id
+        ))
         .token(&app.member.token);
     let started = Instant::now();
     let poll = tokio::spawn(waiting.send());
@@ -137,25 +143,41 @@ async fn ephemeral_events_reach_pollers_and_wake_long_polls() {
     assert_eq!(event["cursor"], "");
     assert_eq!(event["type"], "typing.started");
     assert!(event["id"].as_str().unwrap().starts_with("eph_"));
-    assert_eq!(event["payload"]["user_id"], app.owner.id.as_str(), "server sets the sender");
+    assert_eq!(
+        event["payload"]["user_id"],
+        app.owner.id.as_str(),
+        "server sets the sender"
+    );
     let woke = poll.await.unwrap().expect(StatusCode::OK);
     assert!(started.elapsed() < Duration::from_secs(5));
-    assert_eq!(woke.body["events"], json!([]), "ephemeral events never enter the durable list");
+    assert_eq!(
+        woke.body["events"],
+        json!([]),
+        "ephemeral events never enter the durable list"
+    );
     assert_eq!(woke.body["ephemeral"][0]["id"], event["id"]);
 }
 
 #[tokio::test]
 async fn ephemeral_rules() {
     let app = TestApp::new().await;
-    let post = |body: serde_json::Value, token: &str| app.post("/api/realtime/ephemeral").token(token).json(body);
-    post(json!({"workspace_id": app.workspace_id, "type": "bad"}), &app.owner.token)
-        .send()
-        .await
-        .expect_error(StatusCode::BAD_REQUEST, "unsupported_ephemeral_type");
-    post(json!({"workspace_id": app.workspace_id, "type": "typing.started"}), &app.outsider.token)
-        .send()
-        .await
-        .expect_error(StatusCode::FORBIDDEN, "not_a_member");
+    let post = |body: serde_json::Value, token: &str| {
+        app.post("/api/realtime/ephemeral").token(token).json(body)
+    };
+    post(
+        json!({"workspace_id": app.workspace_id, "type": "bad"}),
+        &app.owner.token,
+    )
+    .send()
+    .await
+    .expect_error(StatusCode::BAD_REQUEST, "unsupported_ephemeral_type");
+    post(
+        json!({"workspace_id": app.workspace_id, "type": "typing.started"}),
+        &app.outsider.token,
+    )
+    .send()
+    .await
+    .expect_error(StatusCode::FORBIDDEN, "not_a_member");
     post(json!({"workspace_id": app.workspace_id, "type": "typing.started", "channel_id": "chn_nope"}), &app.owner.token)
         .send()
         .await
@@ -168,10 +190,13 @@ async fn ephemeral_rules() {
         .send()
         .await
         .expect(StatusCode::ACCEPTED);
-    post(json!({"workspace_id": app.workspace_id, "type": "presence.changed", "payload": [1]}), &app.owner.token)
-        .send()
-        .await
-        .expect_error(StatusCode::BAD_REQUEST, "invalid_payload");
+    post(
+        json!({"workspace_id": app.workspace_id, "type": "presence.changed", "payload": [1]}),
+        &app.owner.token,
+    )
+    .send()
+    .await
+    .expect_error(StatusCode::BAD_REQUEST, "invalid_payload");
     app.post("/api/realtime/ephemeral")
         .token(&app.owner.token)
         .raw("application/json", "{")
@@ -180,7 +205,11 @@ async fn ephemeral_rules() {
         .expect_error(StatusCode::BAD_REQUEST, "invalid_json");
 
     // DM typing reaches only conversation members.
-    let third = app.chat.admin_create_user("Third", "third@example.com", Some(&app.workspace_id)).await.unwrap();
+    let third = app
+        .chat
+        .admin_create_user("Third", "third@example.com", Some(&app.workspace_id))
+        .await
+        .unwrap();
     let third_token = app.chat.create_session(&third.id).await.unwrap().token;
     let dm = app
         .post("/api/dms")
@@ -199,8 +228,18 @@ async fn ephemeral_rules() {
         .await
         .expect(StatusCode::ACCEPTED);
     let path = format!("/api/realtime/events?workspace_id={}", app.workspace_id);
-    let member_view = app.get(&path).token(&app.member.token).send().await.expect(StatusCode::OK);
-    let third_view = app.get(&path).token(&third_token).send().await.expect(StatusCode::OK);
+    let member_view = app
+        .get(&path)
+        .token(&app.member.token)
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let third_view = app
+        .get(&path)
+        .token(&third_token)
+        .send()
+        .await
+        .expect(StatusCode::OK);
     let has_dm_typing = |body: &serde_json::Value| {
         body["ephemeral"]
             .as_array()

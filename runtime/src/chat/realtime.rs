@@ -33,7 +33,12 @@ pub struct EphemeralInput {
 }
 
 /// Ephemeral event types.
-pub const EPHEMERAL_TYPES: &[&str] = &["typing.started", "typing.stopped", "presence.changed", "agent.progress"];
+pub const EPHEMERAL_TYPES: &[&str] = &[
+    "typing.started",
+    "typing.stopped",
+    "presence.changed",
+    "agent.progress",
+];
 const MAX_EPHEMERAL_PAYLOAD: usize = 4096;
 
 /// How often a waiting poll re-reads the log when no local wake-up arrives (writes made by
@@ -63,7 +68,11 @@ impl Chat {
         access::member_role(&conn, workspace_id, actor.id()).await?;
         let tail_cursor = if include_tail {
             let tail = events::tail(&conn, workspace_id, actor.id()).await?;
-            Some(if tail == 0 { String::new() } else { events::format_cursor(&epoch, tail) })
+            Some(if tail == 0 {
+                String::new()
+            } else {
+                events::format_cursor(&epoch, tail)
+            })
         } else {
             None
         };
@@ -77,12 +86,23 @@ impl Chat {
             .into_iter()
             .map(|(_, e)| e)
             .collect();
-        Ok(EventPage { events, ephemeral, tail_cursor, epoch })
+        Ok(EventPage {
+            events,
+            ephemeral,
+            tail_cursor,
+            epoch,
+        })
     }
 
     /// How many visible events wait after `after_cursor`, counting at most `cap + 1` (so a
     /// result above `cap` means "too many").
-    pub async fn pending_events(&self, actor: &Actor, workspace_id: &str, after_cursor: &str, cap: i64) -> Result<i64> {
+    pub async fn pending_events(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        after_cursor: &str,
+        cap: i64,
+    ) -> Result<i64> {
         let position = events::parse_cursor(self.store.epoch(), after_cursor)?;
         let conn = self.store.reader().await?;
         access::member_role(&conn, workspace_id, actor.id()).await?;
@@ -109,9 +129,14 @@ impl Chat {
         };
         loop {
             commits.borrow_and_update();
-            let page = self.events(actor, workspace_id, after_cursor, limit, include_tail).await?;
+            let page = self
+                .events(actor, workspace_id, after_cursor, limit, include_tail)
+                .await?;
             let fresh_ephemeral = self.ephemeral_after(actor, workspace_id, start_seq).await?;
-            if !page.events.is_empty() || !fresh_ephemeral.is_empty() || tokio::time::Instant::now() >= deadline {
+            if !page.events.is_empty()
+                || !fresh_ephemeral.is_empty()
+                || tokio::time::Instant::now() >= deadline
+            {
                 return Ok(page);
             }
             let until = (tokio::time::Instant::now() + REPOLL).min(deadline);
@@ -123,7 +148,12 @@ impl Chat {
     }
 
     /// Unexpired ephemeral events after `seq` visible to the caller, with their sequence.
-    pub async fn ephemeral_after(&self, actor: &Actor, workspace_id: &str, seq: i64) -> Result<Vec<(i64, Event)>> {
+    pub async fn ephemeral_after(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        seq: i64,
+    ) -> Result<Vec<(i64, Event)>> {
         let conn = self.store.reader().await?;
         ephemeral::visible_after(&conn, workspace_id, actor.id(), seq).await
     }
@@ -139,24 +169,41 @@ impl Chat {
     pub async fn publish_ephemeral(&self, actor: &Actor, input: EphemeralInput) -> Result<Event> {
         let kind = input.kind.trim().to_string();
         if !EPHEMERAL_TYPES.contains(&kind.as_str()) {
-            return Err(Error::invalid("unsupported_ephemeral_type", "unsupported ephemeral event type"));
+            return Err(Error::invalid(
+                "unsupported_ephemeral_type",
+                "unsupported ephemeral event type",
+            ));
         }
         let mut payload = match input.payload {
             Value::Null => json!({}),
             Value::Object(map) => Value::Object(map),
-            _ => return Err(Error::invalid("invalid_payload", "payload must be a JSON object")),
+            _ => {
+                return Err(Error::invalid(
+                    "invalid_payload",
+                    "payload must be a JSON object",
+                ))
+            }
         };
         if payload.to_string().len() > MAX_EPHEMERAL_PAYLOAD {
-            return Err(Error::too_large("payload_too_large", "ephemeral payload is larger than 4 KiB"));
+            return Err(Error::too_large(
+                "payload_too_large",
+                "ephemeral payload is larger than 4 KiB",
+            ));
         }
         let workspace_id = input.workspace_id.trim().to_string();
         if workspace_id.is_empty() {
-            return Err(Error::invalid("workspace_id_required", "workspace_id is required"));
+            return Err(Error::invalid(
+                "workspace_id_required",
+                "workspace_id is required",
+            ));
         }
         let channel_id = clean(input.channel_id);
         let dm_id = clean(input.direct_conversation_id);
         if channel_id.is_some() && dm_id.is_some() {
-            return Err(Error::invalid("invalid_scope", "use channel_id or direct_conversation_id, not both"));
+            return Err(Error::invalid(
+                "invalid_scope",
+                "use channel_id or direct_conversation_id, not both",
+            ));
         }
         let target = clean(input.target_user_id);
         let user_id = actor.id().to_string();
@@ -166,8 +213,14 @@ impl Chat {
             payload["direct_conversation_id"] = json!(dm);
         }
         let conn = self.store.reader().await?;
-        if workspaces::role(&conn, &workspace_id, &user_id).await?.is_none() {
-            return Err(Error::forbidden("not_a_member", "you are not a member of this workspace"));
+        if workspaces::role(&conn, &workspace_id, &user_id)
+            .await?
+            .is_none()
+        {
+            return Err(Error::forbidden(
+                "not_a_member",
+                "you are not a member of this workspace",
+            ));
         }
         if let Some(channel_id) = &channel_id {
             let visible = channels::get(&conn, channel_id)
@@ -189,12 +242,21 @@ impl Chat {
         };
         if kind == "agent.progress" {
             if !is_bot {
-                return Err(Error::forbidden("bot_only", "agent.progress is only for bots"));
+                return Err(Error::forbidden(
+                    "bot_only",
+                    "agent.progress is only for bots",
+                ));
             }
             let Some(target) = target else {
-                return Err(Error::invalid("target_required", "agent.progress needs exactly one target_user_id"));
+                return Err(Error::invalid(
+                    "target_required",
+                    "agent.progress needs exactly one target_user_id",
+                ));
             };
-            if workspaces::role(&conn, &workspace_id, &target).await?.is_none() {
+            if workspaces::role(&conn, &workspace_id, &target)
+                .await?
+                .is_none()
+            {
                 return Err(Error::not_found("target user"));
             }
             recipients = Some(vec![target]);

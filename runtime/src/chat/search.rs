@@ -228,6 +228,7 @@ impl Chat {
             scope,
             match_expr: parsed.match_expr(),
             exclude_expr: parsed.exclude_expr(),
+            contains: parsed.refinements(),
             authors,
             channels: in_channels,
             has_file: parsed.has_file,
@@ -277,17 +278,67 @@ pub struct Term {
     pub prefix: bool,
 }
 
-impl Term {
-    /// The term as one FTS5 string: `"text"` with `"` doubled, `*` for a prefix.
-    fn fts(&self) -> String {
-        let mut s = String::with_capacity(self.text.len() + 3);
-        s.push('"');
-        s.push_str(&self.text.replace('"', "\"\""));
-        s.push('"');
-        if self.prefix {
-            s.push('*');
+/// One FTS5 string: `"text"` with `"` doubled (control characters, which FTS5 would
+/// misread, become spaces), `*` for a prefix.
+fn fts_string(text: &str, prefix: bool) -> String {
+    let mut s = String::with_capacity(text.len() + 3);
+    s.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => s.push_str("\"\""),
+            c if c.is_control() => s.push(' '),
+            c => s.push(c),
         }
-        s
+    }
+    s.push('"');
+    if prefix {
+        s.push('*');
+    }
+    s
+}
+
+impl Term {
+    /// The term as an FTS5 expression. FTS5 stems a prefix too (`deploy*` would look for
+    /// stems starting `deploi`, missing `deployment`), so an ASCII prefix also searches a
+    /// shorter stem-stable prefix; [`Term::refinement`] restores precision.
+    fn fts(&self) -> String {
+        if !self.prefix {
+            return fts_string(&self.text, false);
+        }
+        let mut words = self.words();
+        let exact = fts_string(&words.join(" "), true);
+        match self.short_prefix() {
+            Some(short) => {
+                words.pop();
+                words.push(short);
+                format!("({exact} OR {})", fts_string(&words.join(" "), true))
+            }
+            None => exact,
+        }
+    }
+
+    /// For a prefix whose last word is ASCII and long enough: the longest prefix of it, at
+    /// least two letters shorter, that the Porter stemmer leaves alone.
+    fn short_prefix(&self) -> Option<String> {
+        if !self.prefix {
+            return None;
+        }
+        let last = self.words().pop()?;
+        if !last.is_ascii() || last.len() <= 3 {
+            return None;
+        }
+        let mut n = (last.len() - 2).max(3);
+        while n > 1 && porter(&last[..n]) != last[..n] {
+            n -= 1;
+        }
+        Some(last[..n].to_string())
+    }
+
+    /// Text a matching body must contain (ASCII, case-insensitive) when the FTS5 prefix
+    /// was shortened.
+    fn refinement(&self) -> Option<String> {
+        self.short_prefix()?;
+        self.words().pop()
     }
 
     /// The folded words of the term (empty when it has nothing searchable).
@@ -341,6 +392,11 @@ impl ParsedQuery {
             Some(excluded) => format!("({positive}) NOT ({excluded})"),
             None => positive,
         })
+    }
+
+    /// Words a matching body must contain (see [`Term::refinement`]).
+    pub fn refinements(&self) -> Vec<String> {
+        self.terms.iter().filter_map(Term::refinement).collect()
     }
 
     /// `x1 OR x2` over the excluded terms.
@@ -607,85 +663,228 @@ fn fold(chars: &[char]) -> String {
     s
 }
 
-fn is_consonant(w: &[u8], i: usize) -> bool {
-    match w[i] {
-        b'a' | b'e' | b'i' | b'o' | b'u' => false,
-        b'y' => i == 0 || !is_consonant(w, i - 1),
-        _ => true,
-    }
+// The Porter stemmer as FTS5's `porter` tokenizer applies it (to folded tokens of 3–64
+// bytes), so highlights agree with what matched and prefixes can be made stem-safe.
+
+fn is_vowel(c: u8, y_is_vowel: bool) -> bool {
+    matches!(c, b'a' | b'e' | b'i' | b'o' | b'u') || (y_is_vowel && c == b'y')
 }
 
-/// Porter's measure: the number of vowel-consonant sequences.
-fn measure(w: &[u8]) -> usize {
-    let mut m = 0;
-    let mut prev_vowel = false;
-    for i in 0..w.len() {
-        let consonant = is_consonant(w, i);
-        if consonant && prev_vowel {
-            m += 1;
+/// Skips one vowel run and the consonant after it; the index after that consonant, or 0.
+fn gobble_vc(w: &[u8], prev_consonant: bool) -> usize {
+    let mut consonant = prev_consonant;
+    let mut i = 0;
+    while i < w.len() {
+        consonant = !is_vowel(w[i], consonant);
+        if !consonant {
+            break;
         }
-        prev_vowel = !consonant;
+        i += 1;
     }
-    m
+    i += 1;
+    while i < w.len() {
+        consonant = !is_vowel(w[i], consonant);
+        if consonant {
+            return i + 1;
+        }
+        i += 1;
+    }
+    0
+}
+
+fn m_gt0(w: &[u8]) -> bool {
+    gobble_vc(w, false) != 0
+}
+
+fn m_gt1(w: &[u8]) -> bool {
+    let n = gobble_vc(w, false);
+    n != 0 && gobble_vc(&w[n..], true) != 0
+}
+
+fn m_eq1(w: &[u8]) -> bool {
+    let n = gobble_vc(w, false);
+    n != 0 && gobble_vc(&w[n..], true) == 0
+}
+
+/// Ends consonant-vowel-consonant, the last not w, x or y.
+fn cvc(w: &[u8]) -> bool {
+    if w.is_empty() || matches!(w[w.len() - 1], b'w' | b'x' | b'y') {
+        return false;
+    }
+    let mut mask = 0u32;
+    let mut consonant = false;
+    for &c in w {
+        consonant = !is_vowel(c, consonant);
+        mask = (mask << 1) | consonant as u32;
+    }
+    mask & 7 == 5
 }
 
 fn has_vowel(w: &[u8]) -> bool {
-    (0..w.len()).any(|i| !is_consonant(w, i))
+    w.iter().enumerate().any(|(i, &c)| is_vowel(c, i > 0))
 }
 
-/// Porter step 1 (plurals, -ed, -ing, -y): enough for `lobsters` ~ `lobster`.
-fn stem(word: &str) -> String {
-    if word.len() <= 2 || !word.is_ascii() {
+#[derive(Clone, Copy)]
+enum Cond {
+    MGt0,
+    MGt1,
+    MGt1ST,
+}
+
+impl Cond {
+    fn holds(self, stem: &[u8]) -> bool {
+        match self {
+            Cond::MGt0 => m_gt0(stem),
+            Cond::MGt1 => m_gt1(stem),
+            Cond::MGt1ST => matches!(stem.last(), Some(b's' | b't')) && m_gt1(stem),
+        }
+    }
+}
+
+const STEP2: &[(&str, &str)] = &[
+    ("ational", "ate"),
+    ("tional", "tion"),
+    ("enci", "ence"),
+    ("anci", "ance"),
+    ("izer", "ize"),
+    ("logi", "log"),
+    ("bli", "ble"),
+    ("alli", "al"),
+    ("entli", "ent"),
+    ("eli", "e"),
+    ("ousli", "ous"),
+    ("ization", "ize"),
+    ("ation", "ate"),
+    ("ator", "ate"),
+    ("alism", "al"),
+    ("iveness", "ive"),
+    ("fulness", "ful"),
+    ("ousness", "ous"),
+    ("aliti", "al"),
+    ("iviti", "ive"),
+    ("biliti", "ble"),
+];
+
+const STEP3: &[(&str, &str)] = &[
+    ("ical", "ic"),
+    ("ness", ""),
+    ("icate", "ic"),
+    ("iciti", "ic"),
+    ("ful", ""),
+    ("ative", ""),
+    ("alize", "al"),
+];
+
+const STEP4: &[&str] = &[
+    "al", "ance", "ence", "er", "ic", "able", "ible", "ant", "ement", "ment", "ent", "ion", "ou",
+    "ism", "ate", "iti", "ous", "ive", "ize",
+];
+
+/// Replaces the first suffix of `rules` that `w` ends with (and is longer than) when
+/// `cond` holds for the stem before it.
+fn rewrite(w: &mut Vec<u8>, rules: &[(&str, &str)], cond: Cond) {
+    let Some((suffix, to)) = rules
+        .iter()
+        .find(|(s, _)| w.len() > s.len() && w.ends_with(s.as_bytes()))
+    else {
+        return;
+    };
+    let stem = w.len() - suffix.len();
+    if cond.holds(&w[..stem]) {
+        w.truncate(stem);
+        w.extend_from_slice(to.as_bytes());
+    }
+}
+
+/// The Porter stem of a folded token (unchanged below 3 or above 64 bytes).
+fn porter(word: &str) -> String {
+    if word.len() < 3 || word.len() > 64 {
         return word.to_string();
     }
     let mut w = word.as_bytes().to_vec();
-    if w.ends_with(b"sses") || w.ends_with(b"ies") {
-        w.truncate(w.len() - 2);
-    } else if w.ends_with(b"s") && !w.ends_with(b"ss") {
-        w.pop();
-    }
-    if w.ends_with(b"eed") {
-        if measure(&w[..w.len() - 3]) > 0 {
-            w.pop();
+    // Step 1a.
+    let n = w.len();
+    if w[n - 1] == b's' {
+        if w[n - 2] == b'e' {
+            if (n > 4 && &w[n - 4..n - 2] == b"ss") || (n > 3 && w[n - 3] == b'i') {
+                w.truncate(n - 2);
+            } else {
+                w.truncate(n - 1);
+            }
+        } else if w[n - 2] != b's' {
+            w.truncate(n - 1);
         }
-    } else {
-        let cut = [&b"ed"[..], b"ing"]
-            .into_iter()
-            .find(|s| w.ends_with(s) && has_vowel(&w[..w.len() - s.len()]));
-        if let Some(s) = cut {
-            w.truncate(w.len() - s.len());
-            let n = w.len();
-            if w.ends_with(b"at") || w.ends_with(b"bl") || w.ends_with(b"iz") {
-                w.push(b'e');
-            } else if n >= 2
-                && w[n - 1] == w[n - 2]
-                && is_consonant(&w, n - 1)
-                && !matches!(w[n - 1], b'l' | b's' | b'z')
-            {
+    }
+    // Step 1b.
+    let n = w.len();
+    let mut cut = false;
+    if n > 3 && w.ends_with(b"eed") {
+        if m_gt0(&w[..n - 3]) {
+            w.truncate(n - 1);
+        }
+    } else if n > 2 && w.ends_with(b"ed") && has_vowel(&w[..n - 2]) {
+        w.truncate(n - 2);
+        cut = true;
+    } else if n > 3 && w.ends_with(b"ing") && has_vowel(&w[..n - 3]) {
+        w.truncate(n - 3);
+        cut = true;
+    }
+    if cut {
+        let n = w.len();
+        if n > 2 && (w.ends_with(b"at") || w.ends_with(b"bl") || w.ends_with(b"iz")) {
+            w.push(b'e');
+        } else if n >= 2 {
+            let c = w[n - 1];
+            if !is_vowel(c, false) && !matches!(c, b'l' | b's' | b'z') && c == w[n - 2] {
                 w.pop();
-            } else if n >= 3
-                && measure(&w) == 1
-                && is_consonant(&w, n - 3)
-                && !is_consonant(&w, n - 2)
-                && is_consonant(&w, n - 1)
-                && !matches!(w[n - 1], b'w' | b'x' | b'y')
-            {
+            } else if m_eq1(&w) && cvc(&w) {
                 w.push(b'e');
             }
         }
     }
-    if w.len() > 1 && w.ends_with(b"y") && has_vowel(&w[..w.len() - 1]) {
-        let n = w.len();
+    // Step 1c.
+    let n = w.len();
+    if n > 1 && w[n - 1] == b'y' && has_vowel(&w[..n - 1]) {
         w[n - 1] = b'i';
     }
-    String::from_utf8(w).unwrap_or_else(|_| word.to_string())
+    // Steps 2–4.
+    rewrite(&mut w, STEP2, Cond::MGt0);
+    rewrite(&mut w, STEP3, Cond::MGt0);
+    if let Some(suffix) = STEP4
+        .iter()
+        .find(|s| w.len() > s.len() && w.ends_with(s.as_bytes()))
+    {
+        let stem = w.len() - suffix.len();
+        let cond = if *suffix == "ion" {
+            Cond::MGt1ST
+        } else {
+            Cond::MGt1
+        };
+        if cond.holds(&w[..stem]) {
+            w.truncate(stem);
+        }
+    }
+    // Step 5a.
+    let n = w.len();
+    if n > 1 && w[n - 1] == b'e' {
+        let stem = &w[..n - 1];
+        if m_gt1(stem) || (m_eq1(stem) && !cvc(stem)) {
+            w.pop();
+        }
+    }
+    // Step 5b.
+    let n = w.len();
+    if n > 1 && w[n - 1] == b'l' && w[n - 2] == b'l' && m_gt1(&w[..n - 1]) {
+        w.pop();
+    }
+    String::from_utf8_lossy(&w).into_owned()
 }
 
 fn word_matches(token: &str, word: &str, prefix: bool) -> bool {
     if prefix {
         token.starts_with(word)
     } else {
-        token == word || stem(token) == stem(word)
+        token == word || porter(token) == porter(word)
     }
 }
 
@@ -725,7 +924,11 @@ pub(crate) fn snippet(body: &str, terms: &[Term]) -> (String, Vec<Highlight>) {
     if to_tok - from_tok < SNIPPET_TOKENS {
         from_tok = to_tok.saturating_sub(SNIPPET_TOKENS);
     }
-    let mut from = if from_tok == 0 { 0 } else { tokens[from_tok].start };
+    let mut from = if from_tok == 0 {
+        0
+    } else {
+        tokens[from_tok].start
+    };
     let mut to = if to_tok >= n {
         chars.len()
     } else {
@@ -875,12 +1078,126 @@ mod tests {
     }
 
     #[test]
-    fn stemming_covers_common_suffixes() {
-        assert_eq!(stem("lobsters"), stem("lobster"));
-        assert_eq!(stem("running"), stem("run"));
-        assert_eq!(stem("deployed"), stem("deploy"));
-        assert_eq!(stem("ponies"), stem("pony"));
-        assert_eq!(stem("hoping"), stem("hope"));
+    fn porter_stems_like_fts5() {
+        for (word, stem) in [
+            ("lobsters", "lobster"),
+            ("running", "run"),
+            ("deployed", "deploi"),
+            ("deploy", "deploi"),
+            ("deployment", "deploy"),
+            ("ponies", "poni"),
+            ("hoping", "hope"),
+            ("caresses", "caress"),
+            ("agreed", "agre"),
+            ("relational", "relat"),
+            ("organization", "organ"),
+            ("generalizations", "gener"),
+            ("hopefulness", "hope"),
+            ("controlling", "control"),
+            ("an", "an"),
+        ] {
+            assert_eq!(porter(word), stem, "{word}");
+        }
+    }
+
+    /// Our stemmer agrees with SQLite's on roots × suffixes (highlights and prefixes rely
+    /// on it).
+    #[tokio::test]
+    async fn porter_agrees_with_sqlite() {
+        let roots = [
+            "deploy",
+            "lobster",
+            "run",
+            "hop",
+            "hope",
+            "generalize",
+            "relate",
+            "condition",
+            "agree",
+            "feed",
+            "sky",
+            "happy",
+            "fall",
+            "control",
+            "roll",
+            "size",
+            "fizz",
+            "tree",
+            "cry",
+            "act",
+            "sense",
+            "electric",
+            "form",
+            "adopt",
+            "depend",
+            "commun",
+            "caress",
+            "pony",
+            "care",
+            "rate",
+            "bomb",
+            "val",
+            "organ",
+            "irrit",
+            "analog",
+            "effect",
+            "call",
+        ];
+        let suffixes = [
+            "", "s", "es", "ed", "ing", "ation", "ational", "ness", "ful", "fulness", "ment",
+            "ement", "ly", "li", "er", "izer", "ize", "ization", "able", "ible", "al", "alli",
+            "ance", "ence", "anci", "enci", "ous", "ousli", "ive", "iveness", "iviti", "biliti",
+            "ism", "alism", "ate", "iti", "ical", "icate", "iciti", "ative", "alize", "ion",
+            "ions", "ou", "logi", "bli", "entli", "eli", "y", "ies", "eed", "ement", "ant",
+        ];
+        let db = libsql::Builder::new_local(":memory:")
+            .build()
+            .await
+            .unwrap();
+        let conn = db.connect().unwrap();
+        conn.execute(
+            "CREATE VIRTUAL TABLE t USING fts5(body, tokenize = 'porter unicode61')",
+            (),
+        )
+        .await
+        .unwrap();
+        conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')", ())
+            .await
+            .unwrap();
+        let mut words = Vec::new();
+        for r in roots {
+            for s in suffixes {
+                words.push(format!("{r}{s}"));
+            }
+        }
+        for w in &words {
+            conn.execute("INSERT INTO t (body) VALUES (?1)", [w.as_str()])
+                .await
+                .unwrap();
+        }
+        let mut rows = conn
+            .query("SELECT doc, term FROM v ORDER BY doc", ())
+            .await
+            .unwrap();
+        let mut checked = 0;
+        while let Some(row) = rows.next().await.unwrap() {
+            let doc: i64 = row.get(0).unwrap();
+            let term: String = row.get(1).unwrap();
+            let word = &words[doc as usize - 1];
+            assert_eq!(porter(word), term, "{word}");
+            checked += 1;
+        }
+        assert_eq!(checked, words.len());
+    }
+
+    #[test]
+    fn prefixes_search_a_stem_stable_prefix_too() {
+        let p = parse_query("deploy* lob* Runn*");
+        assert_eq!(
+            p.match_expr().unwrap(),
+            r#"("deploy"* OR "depl"*) AND "lob"* AND ("runn"* OR "run"*)"#
+        );
+        assert_eq!(p.refinements(), vec!["deploy", "runn"]);
     }
 
     #[test]
@@ -926,7 +1243,13 @@ mod tests {
 
     #[test]
     fn cursors_are_bound_to_their_search() {
-        let b = cursor_binding("usr_1", "wsp_1", &SearchScope::Workspace, "x", SearchOrder::Relevance);
+        let b = cursor_binding(
+            "usr_1",
+            "wsp_1",
+            &SearchScope::Workspace,
+            "x",
+            SearchOrder::Relevance,
+        );
         let key = SearchKey {
             score: -1.25e-7,
             created_at: "2026-01-01T00:00:00Z".into(),
@@ -934,8 +1257,17 @@ mod tests {
         };
         let c = encode_cursor(&b, &key);
         assert_eq!(decode_cursor(&c, &b).unwrap(), key);
-        let other = cursor_binding("usr_1", "wsp_1", &SearchScope::Workspace, "y", SearchOrder::Relevance);
-        assert_eq!(decode_cursor(&c, &other).unwrap_err().code, "invalid_cursor");
+        let other = cursor_binding(
+            "usr_1",
+            "wsp_1",
+            &SearchScope::Workspace,
+            "y",
+            SearchOrder::Relevance,
+        );
+        assert_eq!(
+            decode_cursor(&c, &other).unwrap_err().code,
+            "invalid_cursor"
+        );
         assert_eq!(decode_cursor("zz", &b).unwrap_err().code, "invalid_cursor");
     }
 }

@@ -28,8 +28,11 @@ pub fn new_id() -> String {
 /// Stores an ephemeral event (purging expired ones) and wakes waiters after commit.
 pub async fn insert(tx: &Tx, event: &Event, recipients: Option<&[String]>) -> Result<i64> {
     let now = now_ms();
-    tx.execute("DELETE FROM ephemeral_events WHERE expires_at_ms < ?1", [now])
-        .await?;
+    tx.execute(
+        "DELETE FROM ephemeral_events WHERE expires_at_ms < ?1",
+        [now],
+    )
+    .await?;
     let recipients_json = recipients.map(serde_json::to_string).transpose()?;
     tx.execute(
         "INSERT INTO ephemeral_events (id, workspace_id, channel_id, type, payload_json, recipients_json, created_at, expires_at_ms)

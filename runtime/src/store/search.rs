@@ -43,6 +43,8 @@ pub struct SearchSpec {
     pub match_expr: Option<String>,
     /// FTS5 expression the message must not match; used only without `match_expr`.
     pub exclude_expr: Option<String>,
+    /// Lowercase ASCII text the body must contain (case-insensitive).
+    pub contains: Vec<String>,
     /// Author ids (any of); `None` = any author.
     pub authors: Option<Vec<String>>,
     /// Channel ids (any of); `None` = any channel in scope.
@@ -148,11 +150,7 @@ pub async fn run(conn: &Connection, spec: &SearchSpec) -> Result<Vec<SearchHit>>
             );
             (
                 "messages_fts JOIN messages m ON m.id = messages_fts.message_id",
-                if ranked {
-                    "bm25(messages_fts)"
-                } else {
-                    "0.0"
-                },
+                if ranked { "bm25(messages_fts)" } else { "0.0" },
             )
         }
         None => ("messages m", "0.0"),
@@ -160,10 +158,9 @@ pub async fn run(conn: &Connection, spec: &SearchSpec) -> Result<Vec<SearchHit>>
     match &spec.scope {
         SearchScope::Workspace => filters.push("m.channel_id IS NOT NULL".into()),
         SearchScope::Channel(id) => filters.push(format!("m.channel_id = {}", p.bind(id.clone()))),
-        SearchScope::Direct(id) => filters.push(format!(
-            "m.direct_conversation_id = {}",
-            p.bind(id.clone())
-        )),
+        SearchScope::Direct(id) => {
+            filters.push(format!("m.direct_conversation_id = {}", p.bind(id.clone())))
+        }
     }
     if let Some(authors) = &spec.authors {
         filters.push(format!("m.author_id IN ({})", p.list(authors)));
@@ -172,9 +169,12 @@ pub async fn run(conn: &Connection, spec: &SearchSpec) -> Result<Vec<SearchHit>>
         filters.push(format!("m.channel_id IN ({})", p.list(channels)));
     }
     if spec.has_file {
-        filters.push(
-            "EXISTS (SELECT 1 FROM message_attachments a WHERE a.message_id = m.id)".into(),
-        );
+        filters
+            .push("EXISTS (SELECT 1 FROM message_attachments a WHERE a.message_id = m.id)".into());
+    }
+    for text in &spec.contains {
+        let pattern = format!("%{}%", text.replace(['%', '_', '\\'], ""));
+        filters.push(format!("m.body LIKE {}", p.bind(pattern)));
     }
     if spec.has_link {
         filters.push("(m.body LIKE '%http://%' OR m.body LIKE '%https://%')".into());

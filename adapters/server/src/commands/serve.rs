@@ -5,10 +5,12 @@
 use crate::cli::ServeArgs;
 use crate::config::ServeConfig;
 use crate::error::CliError;
+use crate::realtime::{tailer, ws, Hub};
 use clickclack_handlers::{AppState, HttpConfig};
 use clickclack_runtime::chat::{Chat, ChatConfig};
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -27,15 +29,24 @@ pub async fn execute(args: ServeArgs) -> Result<(), CliError> {
     // is a clean shutdown rather than the default kill.
     let signals = Signals::install()?;
     config.store.create_dirs()?;
-    let store = super::open_store(&config.store, config.sync).await?;
+    let hub = Arc::new(Hub::new());
+    let store = super::open_store_with(&config.store, config.sync, Some(hub.clone())).await?;
     let chat = Chat::new(store.clone(), ChatConfig::default());
-    let outcome = serve_store(&config, chat, signals).await;
+    let tailer = tokio::spawn(tailer::run(store.clone(), hub.clone()));
+    let outcome = serve_store(&config, chat, hub.clone(), signals).await;
+    hub.begin_shutdown();
+    let _ = tailer.await;
     store.close().await;
     tracing::info!("stopped");
     outcome
 }
 
-async fn serve_store(config: &ServeConfig, chat: Chat, signals: Signals) -> Result<(), CliError> {
+async fn serve_store(
+    config: &ServeConfig,
+    chat: Chat,
+    hub: Arc<Hub>,
+    signals: Signals,
+) -> Result<(), CliError> {
     if config.dev_bootstrap {
         let boot = chat.bootstrap(DEV_USER_NAME, DEV_USER_EMAIL).await?;
         tracing::info!(
@@ -56,8 +67,7 @@ async fn serve_store(config: &ServeConfig, chat: Chat, signals: Signals) -> Resu
     let http = HttpConfig {
         dev_auth: config.dev_bootstrap,
         public_url: config.public_url.clone(),
-        // The WebSocket route joins this host in a later change; until then clients poll.
-        transports: vec!["poll"],
+        transports: vec!["ws", "poll"],
         ..HttpConfig::default()
     };
     tracing::info!(
@@ -66,20 +76,31 @@ async fn serve_store(config: &ServeConfig, chat: Chat, signals: Signals) -> Resu
         "ClickClack listening on {}",
         display_url(local)
     );
-    run(listener, AppState::new(chat, http), signals.recv())
+    run(listener, AppState::new(chat, http), hub, signals.recv())
         .await
         .map_err(|e| CliError::failed(format!("server error: {e}")))
 }
 
-/// Serves the app on `listener` until `shutdown` resolves, then stops accepting, lets
-/// in-flight requests finish (at most [`DRAIN_TIMEOUT`]) and returns. The caller owns the
-/// store and closes it afterwards. Tests pass a port-0 listener and a oneshot.
+/// The server's router: the shared app plus the WebSocket route, with the hub reachable
+/// as an extension.
+pub fn router(state: AppState, hub: Arc<Hub>) -> axum::Router {
+    clickclack_handlers::router()
+        .route("/api/realtime/ws", axum::routing::get(ws::handler))
+        .layer(axum::Extension(hub))
+        .with_state(state)
+}
+
+/// Serves the app on `listener` until `shutdown` resolves, then closes WebSockets with
+/// 1001, stops accepting, lets in-flight requests finish (at most [`DRAIN_TIMEOUT`]) and
+/// returns. The caller owns the store and closes it afterwards. Tests pass a port-0
+/// listener and a oneshot. The store should notify `hub` (see `StoreOptions::notifier`).
 pub async fn run(
     listener: TcpListener,
     state: AppState,
+    hub: Arc<Hub>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = clickclack_handlers::router().with_state(state);
+    let app = router(state, hub.clone());
     let (stopping_tx, mut stopping) = watch::channel(false);
     let server = axum::serve(
         listener,
@@ -87,7 +108,8 @@ pub async fn run(
     )
     .with_graceful_shutdown(async move {
         shutdown.await;
-        tracing::info!("shutting down: draining in-flight requests");
+        tracing::info!("shutting down: closing sockets, draining in-flight requests");
+        hub.begin_shutdown();
         let _ = stopping_tx.send(true);
     });
     let drain_deadline = async move {

@@ -51,7 +51,10 @@ fn bearer_protocol(request: &Request) -> Option<(String, String)> {
 }
 
 /// The upgrade handler; errors before the upgrade are ordinary JSON responses.
-pub async fn handler(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+pub async fn handler(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Response, ApiError> {
     let hub = request
         .extensions()
         .get::<Arc<Hub>>()
@@ -71,12 +74,19 @@ pub async fn handler(State(state): State<AppState>, request: Request) -> Result<
         None => Caller::from_request_parts(&mut parts, &state).await?.actor,
     };
     if !is_same_origin(&parts.headers, state.http().public_url.as_deref()) {
-        return Err(Error::forbidden("cross_site", "cross-site WebSocket connections are not allowed").into());
+        return Err(Error::forbidden(
+            "cross_site",
+            "cross-site WebSocket connections are not allowed",
+        )
+        .into());
     }
     let Query(query) = Query::<WsQuery>::from_request_parts(&mut parts, &state).await?;
     let workspace_id = query.workspace_id.trim().to_string();
     if workspace_id.is_empty() {
-        return Err(ApiError::invalid("workspace_id_required", "workspace_id is required"));
+        return Err(ApiError::invalid(
+            "workspace_id_required",
+            "workspace_id is required",
+        ));
     }
     // Membership and cursor are checked before upgrading (404 / 400 / 409).
     state
@@ -85,7 +95,12 @@ pub async fn handler(State(state): State<AppState>, request: Request) -> Result<
         .await?;
     let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &state)
         .await
-        .map_err(|_| ApiError::invalid("websocket_required", "this endpoint needs a WebSocket upgrade"))?;
+        .map_err(|_| {
+            ApiError::invalid(
+                "websocket_required",
+                "this endpoint needs a WebSocket upgrade",
+            )
+        })?;
     let upgrade = match protocol {
         Some((name, _)) => upgrade.protocols([name]),
         None => upgrade,
@@ -103,10 +118,18 @@ enum Stop {
     Resync,
 }
 
-async fn serve_socket(socket: WebSocket, state: AppState, hub: Arc<Hub>, actor: Actor, workspace_id: String, mut cursor: String) {
+async fn serve_socket(
+    socket: WebSocket,
+    state: AppState,
+    hub: Arc<Hub>,
+    actor: Actor,
+    workspace_id: String,
+    mut cursor: String,
+) {
     hub.socket_opened();
     let mut wake = hub.subscribe(&workspace_id);
     let (mut sink, mut stream) = socket.split();
+    let mut ephemeral_seq = state.chat().ephemeral_seq().await.unwrap_or(0);
     let mut outcome = drain(&state, &actor, &workspace_id, &mut cursor, &mut sink).await;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     while outcome.is_ok() {
@@ -120,6 +143,9 @@ async fn serve_socket(socket: WebSocket, state: AppState, hub: Arc<Hub>, actor: 
                     break;
                 }
                 outcome = drain(&state, &actor, &workspace_id, &mut cursor, &mut sink).await;
+                if outcome.is_ok() {
+                    outcome = drain_ephemeral(&state, &actor, &workspace_id, &mut ephemeral_seq, &mut sink).await;
+                }
             }
             incoming = stream.next() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
@@ -138,7 +164,12 @@ async fn serve_socket(socket: WebSocket, state: AppState, hub: Arc<Hub>, actor: 
         }
     }
     if let Err(Stop::Resync) = outcome {
-        close(&mut sink, CLOSE_RESYNC, "backlog too large; resync over HTTP").await;
+        close(
+            &mut sink,
+            CLOSE_RESYNC,
+            "backlog too large; resync over HTTP",
+        )
+        .await;
     }
     hub.socket_closed();
 }
@@ -153,13 +184,22 @@ async fn send(sink: &mut Sink, message: Message) -> Result<(), Stop> {
 }
 
 async fn close(sink: &mut Sink, code: u16, reason: &'static str) {
-    let frame = CloseFrame { code, reason: reason.into() };
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
     let _ = tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
 }
 
 /// Sends every visible event after `cursor`, advancing it; more than [`MAX_BACKLOG`]
 /// waiting means the client must resync instead.
-async fn drain(state: &AppState, actor: &Actor, workspace_id: &str, cursor: &mut String, sink: &mut Sink) -> Result<(), Stop> {
+async fn drain(
+    state: &AppState,
+    actor: &Actor,
+    workspace_id: &str,
+    cursor: &mut String,
+    sink: &mut Sink,
+) -> Result<(), Stop> {
     let chat = state.chat();
     let pending = chat
         .pending_events(actor, workspace_id, cursor, MAX_BACKLOG)
@@ -183,4 +223,25 @@ async fn drain(state: &AppState, actor: &Actor, workspace_id: &str, cursor: &mut
             return Ok(());
         }
     }
+}
+
+/// Sends ephemeral events newer than `seq` that the caller may see.
+async fn drain_ephemeral(
+    state: &AppState,
+    actor: &Actor,
+    workspace_id: &str,
+    seq: &mut i64,
+    sink: &mut Sink,
+) -> Result<(), Stop> {
+    let fresh = state
+        .chat()
+        .ephemeral_after(actor, workspace_id, *seq)
+        .await
+        .map_err(|_| Stop::Gone)?;
+    for (next, event) in fresh {
+        let text = serde_json::to_string(&event).map_err(|_| Stop::Gone)?;
+        send(sink, Message::Text(text.into())).await?;
+        *seq = next;
+    }
+    Ok(())
 }

@@ -124,7 +124,7 @@ fn migrate_prints_applied_migrations_and_honours_db_env() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("elsewhere").join("x.db");
     let mut cmd = command(dir.path(), &["migrate"]);
-    cmd.env("CLICKCLACK_DB", &db);
+    cmd.env("CLICKCLACK_DB", &db).env("CLICKCLACK_DATA", ""); // empty = unset
     let out = run(cmd);
     let first = out.ok().lines().next().unwrap().to_string();
     let (name, applied_at) = first.split_once('\t').unwrap();
@@ -134,6 +134,7 @@ fn migrate_prints_applied_migrations_and_honours_db_env() {
     );
     assert!(applied_at.ends_with('Z'), "{applied_at}");
     assert!(db.is_file());
+    assert!(dir.path().join("data").join("uploads").is_dir());
     // Running again applies nothing new and prints the same state.
     let mut again = command(dir.path(), &["migrate", "--db", db.to_str().unwrap()]);
     again.env("CLICKCLACK_DB", "/nonexistent/ignored.db");

@@ -11,21 +11,11 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_clickclack");
 
-const SETTINGS_ENV: &[&str] = &[
-    "CLICKCLACK_ADDR",
-    "CLICKCLACK_DATA",
-    "CLICKCLACK_DB",
-    "CLICKCLACK_CONFIG",
-    "CLICKCLACK_DEV_BOOTSTRAP",
-    "CLICKCLACK_PUBLIC_URL",
-    "CLICKCLACK_SYNC",
-];
-
 /// The binary with a clean `CLICKCLACK_*` environment, run in `cwd`.
 pub fn command(cwd: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.args(args).current_dir(cwd).env("RUST_LOG", "info");
-    for var in SETTINGS_ENV {
+    for var in clickclack::cli::SETTINGS_ENV {
         cmd.env_remove(var);
     }
     cmd

@@ -6,3 +6,4 @@ mod common;
 mod dump;
 mod parse;
 mod serve;
+mod ws;

@@ -145,7 +145,7 @@ async fn dev_bootstrap_false_turns_dev_auth_off_even_on_loopback() {
     assert_eq!(r.status(), 401);
     let caps = get_json(&server.at("/api/capabilities")).await;
     assert_eq!(caps["dev_auth"], false);
-    assert_eq!(caps["transports"], json!(["poll"]));
+    assert_eq!(caps["transports"], json!(["ws", "poll"]));
     assert_eq!(caps["limits"]["synchronous"], "full");
     assert!(!server.stderr().contains("dev auth user"));
     server.stop().await;
@@ -280,7 +280,31 @@ async fn sigterm_and_sigint_shut_serve_down_cleanly() {
     let data = dir.path().join("data");
     for signal in ["TERM", "INT"] {
         let mut server = Server::start(serve_in(dir.path(), &data, &[])).await;
+        // A long-poll in flight when the signal arrives still gets its answer.
+        let (workspace_id, _) = server.dev_workspace().await;
+        let events = format!("/api/realtime/events?workspace_id={workspace_id}&limit=1000");
+        let tail = get_json(&server.at(&events)).await["events"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()["cursor"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let started = std::time::Instant::now();
+        let poll = tokio::spawn(
+            http()
+                .get(server.at(&format!("{events}&after_cursor={tail}&wait=2")))
+                .send(),
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         server.signal(signal);
+        let answered = poll.await.unwrap().unwrap();
+        assert_eq!(answered.status(), 200);
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(1500),
+            "it was held"
+        );
         let status = server.wait_exit().await;
         assert_eq!(status.code(), Some(0), "SIG{signal}: {}", server.stderr());
         assert!(server.stderr().contains("stopped"));
@@ -300,6 +324,7 @@ async fn run_serves_until_the_shutdown_future_resolves() {
     let server = tokio::spawn(serve::run(
         listener,
         AppState::new(chat, HttpConfig::default()),
+        std::sync::Arc::new(clickclack::realtime::Hub::new()),
         async {
             let _ = stopped.await;
         },

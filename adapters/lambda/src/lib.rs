@@ -1,0 +1,397 @@
+//! # clickclack-lambda
+//!
+//! The AWS Lambda host: the same [`clickclack_handlers::app`] router the `clickclack` server
+//! runs, served by `lambda_http` for API Gateway REST (payload 1.0), HTTP API (payload 2.0)
+//! and Function URL events. Realtime is poll-only here (`transports: ["poll"]`): a Lambda
+//! cannot hold a WebSocket, and `/api/realtime/events?wait=` re-reads the event log until
+//! the deadline, so a post handled by another instance still wakes a long-poll.
+//!
+//! Per cold start, [`state_from_env`] reads the configuration from the environment
+//! ([`LambdaConfig`]), opens the store once **without migrating** (migrations are a deploy
+//! step: `clickclack migrate`) and fails with a clear message when the schema is not current.
+//! [`run`] is the whole binary: logging, state, then `lambda_http::run(app(state))`.
+
+use axum::extract::Request;
+use axum::Router;
+use clickclack_handlers::{AppState, HttpConfig};
+use clickclack_runtime::chat::{Chat, ChatConfig};
+use clickclack_runtime::store::{DbLocation, Store, StoreOptions, SyncMode};
+use lambda_http::request::RequestContext;
+use lambda_http::RequestExt;
+use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// The longest long-poll any host allows (decisions §4).
+pub const MAX_WAIT_CAP_SECONDS: u64 = 25;
+
+/// Seconds kept free between the longest long-poll and the function timeout, so the
+/// response leaves before Lambda kills the invocation.
+pub const TIMEOUT_MARGIN_SECONDS: u64 = 3;
+
+/// A configuration or startup failure: the function logs it and exits non-zero.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartupError(pub String);
+
+impl fmt::Display for StartupError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for StartupError {}
+
+/// Everything the Lambda host reads from its environment, resolved and validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LambdaConfig {
+    /// `CLICKCLACK_DB`, else `CLICKCLACK_DATA/clickclack.db`.
+    pub db: DbLocation,
+    /// `CLICKCLACK_SYNC` (`full` by default).
+    pub sync: SyncMode,
+    /// `CLICKCLACK_PUBLIC_URL`, validated as an origin without trailing slash.
+    pub public_url: Option<String>,
+    /// `min(25, CLICKCLACK_MAX_WAIT_SECONDS, AWS_LAMBDA_FUNCTION_TIMEOUT - 3)`.
+    pub max_wait_seconds: u64,
+}
+
+impl LambdaConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<LambdaConfig, StartupError> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Resolves the configuration from `get` (the environment, or a map in tests). Empty
+    /// values count as unset. `CLICKCLACK_DEV_BOOTSTRAP` is ignored: dev auth is always off
+    /// on Lambda.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<LambdaConfig, StartupError> {
+        let get = |key: &str| {
+            get(key)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let db = match (get("CLICKCLACK_DB"), get("CLICKCLACK_DATA")) {
+            (Some(url), _) => parse_db(&url)?,
+            (None, Some(data)) => DbLocation::in_data_dir(&PathBuf::from(data)),
+            (None, None) => {
+                return Err(StartupError(
+                    "no database configured: set CLICKCLACK_DB (or CLICKCLACK_DATA, which uses <data>/clickclack.db)"
+                        .to_string(),
+                ))
+            }
+        };
+        let sync = match get("CLICKCLACK_SYNC") {
+            None => SyncMode::Full,
+            Some(s) => SyncMode::parse(&s).ok_or_else(|| {
+                StartupError(format!(
+                    "invalid CLICKCLACK_SYNC {s:?}: expected \"full\" or \"normal\""
+                ))
+            })?,
+        };
+        let public_url = get("CLICKCLACK_PUBLIC_URL")
+            .map(|u| normalize_public_url(&u))
+            .transpose()?;
+        let mut max_wait_seconds = MAX_WAIT_CAP_SECONDS;
+        if let Some(v) = get("CLICKCLACK_MAX_WAIT_SECONDS") {
+            let wanted: u64 = v.parse().map_err(|_| {
+                StartupError(format!(
+                    "invalid CLICKCLACK_MAX_WAIT_SECONDS {v:?}: expected whole seconds"
+                ))
+            })?;
+            max_wait_seconds = wanted.min(MAX_WAIT_CAP_SECONDS);
+        }
+        if let Some(v) = get("AWS_LAMBDA_FUNCTION_TIMEOUT") {
+            match v.parse::<u64>() {
+                Ok(timeout) => {
+                    max_wait_seconds =
+                        max_wait_seconds.min(timeout.saturating_sub(TIMEOUT_MARGIN_SECONDS));
+                }
+                Err(_) => {
+                    tracing::warn!(value = %v, "ignoring unparsable AWS_LAMBDA_FUNCTION_TIMEOUT")
+                }
+            }
+        }
+        if get("CLICKCLACK_DEV_BOOTSTRAP").is_some_and(|v| v != "false" && v != "0") {
+            tracing::warn!("CLICKCLACK_DEV_BOOTSTRAP is ignored on Lambda: dev auth is always off");
+        }
+        Ok(LambdaConfig {
+            db,
+            sync,
+            public_url,
+            max_wait_seconds,
+        })
+    }
+
+    /// The HTTP settings of this host: no dev auth, poll only.
+    pub fn http(&self) -> HttpConfig {
+        HttpConfig {
+            dev_auth: false,
+            public_url: self.public_url.clone(),
+            transports: vec!["poll"],
+            max_wait_seconds: self.max_wait_seconds,
+            ..HttpConfig::default()
+        }
+    }
+}
+
+fn parse_db(url: &str) -> Result<DbLocation, StartupError> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("libsql://")
+        || lower.starts_with("https://")
+        || lower.starts_with("http://")
+    {
+        return Err(StartupError(format!(
+            "CLICKCLACK_DB {url:?} is a remote libSQL URL, which this build cannot open yet \
+             (remote/replica support is a follow-up); use a local database path"
+        )));
+    }
+    DbLocation::parse(url)
+        .map_err(|e| StartupError(format!("invalid CLICKCLACK_DB {url:?}: {}", e.message)))
+}
+
+/// `CLICKCLACK_PUBLIC_URL` as an origin: `http(s)://host[:port]`, no path, lowercased,
+/// without trailing slash; plain http only for loopback hosts.
+fn normalize_public_url(url: &str) -> Result<String, StartupError> {
+    let url = url.trim().trim_end_matches('/').to_ascii_lowercase();
+    let invalid = |why: &str| StartupError(format!("invalid CLICKCLACK_PUBLIC_URL {url:?}: {why}"));
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Err(invalid("expected http(s)://host[:port]"));
+    };
+    if scheme != "https" && scheme != "http" {
+        return Err(invalid("scheme must be https or http"));
+    }
+    if rest.is_empty() || rest.contains(['/', '?', '#', '@']) {
+        return Err(invalid("it must be an origin: scheme://host[:port] only"));
+    }
+    let host = rest.rsplit_once(':').map_or(rest, |(h, _)| h);
+    let loopback = host == "localhost" || host == "127.0.0.1" || host == "[::1]";
+    if scheme == "http" && !loopback {
+        return Err(invalid(
+            "plain http is only allowed for loopback hosts; use https",
+        ));
+    }
+    Ok(url)
+}
+
+/// Opens the store the way a Lambda does — once, without migrating — and builds the state.
+/// A database that does not exist or is behind the embedded migrations is an error whose
+/// message says to run `clickclack migrate`.
+pub async fn state_from_config(config: &LambdaConfig) -> Result<AppState, StartupError> {
+    let path = config.db.path();
+    if !path.exists() {
+        return Err(StartupError(format!(
+            "database schema is not current: {} does not exist; run `clickclack migrate` against it before deploying",
+            path.display()
+        )));
+    }
+    let store = Store::open(StoreOptions {
+        sync: config.sync,
+        migrate: false,
+        ..StoreOptions::new(config.db.clone())
+    })
+    .await
+    .map_err(|e| {
+        StartupError(format!(
+            "cannot start with database {}: {}",
+            path.display(),
+            e.message
+        ))
+    })?;
+    tracing::info!(
+        db = %path.display(),
+        sync = config.sync.as_str(),
+        max_wait_seconds = config.max_wait_seconds,
+        epoch = store.epoch(),
+        "ClickClack Lambda ready (transports: poll)"
+    );
+    Ok(AppState::new(
+        Chat::new(store, ChatConfig::default()),
+        config.http(),
+    ))
+}
+
+/// [`LambdaConfig::from_env`] then [`state_from_config`].
+pub async fn state_from_env() -> Result<AppState, StartupError> {
+    state_from_config(&LambdaConfig::from_env()?).await
+}
+
+/// The router this host serves: the shared app, reached at the origin root whatever the
+/// API Gateway stage is called (the web app and the API live at `/`, so a `/prod` stage
+/// prefix is dropped before routing).
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .fallback_service(clickclack_handlers::app(state))
+        .layer(axum::middleware::map_request(strip_stage))
+}
+
+/// Undoes the stage prefix `lambda_http` puts in front of API Gateway paths: REST API
+/// (v1) events get `/{stage}` prepended to `path`; HTTP API (v2) `rawPath` carries it for
+/// every stage except `$default` (Function URLs always use `$default`).
+async fn strip_stage(mut req: Request) -> Request {
+    let stripped = {
+        let path = req.uri().path();
+        match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV1(ctx)) => ctx.stage.as_deref().and_then(|stage| {
+                let raw = req.raw_http_path();
+                (path == format!("/{stage}{raw}")).then(|| raw.to_string())
+            }),
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+                .stage
+                .as_deref()
+                .filter(|stage| *stage != "$default")
+                .and_then(|stage| path.strip_prefix(&format!("/{stage}")))
+                .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+                .map(|rest| {
+                    if rest.is_empty() {
+                        "/".to_string()
+                    } else {
+                        rest.to_string()
+                    }
+                }),
+            _ => None,
+        }
+    };
+    if let Some(path) = stripped {
+        let path_and_query = match req.uri().query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        let mut parts = req.uri().clone().into_parts();
+        if let Ok(pq) = path_and_query.parse() {
+            parts.path_and_query = Some(pq);
+            if let Ok(uri) = axum::http::Uri::from_parts(parts) {
+                *req.uri_mut() = uri;
+            }
+        }
+    }
+    req
+}
+
+/// The `bootstrap` binary: logging, state from the environment (once per cold start), then
+/// the Lambda event loop. A startup error is logged and the process exits non-zero, which
+/// Lambda reports as an init failure.
+pub async fn run() -> ExitCode {
+    lambda_http::tracing::init_default_subscriber();
+    let state = match state_from_env().await {
+        Ok(state) => state,
+        Err(e) => {
+            tracing::error!("clickclack-lambda cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match lambda_http::run(app(state)).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("clickclack-lambda runtime loop failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::path::Path;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<LambdaConfig, StartupError> {
+        let env: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        LambdaConfig::from_lookup(|k| env.get(k).cloned())
+    }
+
+    #[test]
+    fn db_from_db_or_data() {
+        let c = config(&[("CLICKCLACK_DB", "/mnt/a.db"), ("CLICKCLACK_DATA", "/x")]).unwrap();
+        assert_eq!(c.db.path(), Path::new("/mnt/a.db"));
+        let c = config(&[("CLICKCLACK_DATA", "/tmp/data")]).unwrap();
+        assert_eq!(c.db.path(), Path::new("/tmp/data/clickclack.db"));
+        let c = config(&[("CLICKCLACK_DB", "  "), ("CLICKCLACK_DATA", "/d")]).unwrap();
+        assert_eq!(c.db.path(), Path::new("/d/clickclack.db"));
+        assert!(config(&[]).unwrap_err().0.contains("CLICKCLACK_DB"));
+    }
+
+    #[test]
+    fn remote_libsql_is_a_clear_error_for_now() {
+        let e = config(&[("CLICKCLACK_DB", "libsql://chat-org.turso.io")]).unwrap_err();
+        assert!(e.0.contains("remote libSQL"), "{e}");
+    }
+
+    #[test]
+    fn defaults_and_http_settings() {
+        let c = config(&[("CLICKCLACK_DATA", "/tmp/d")]).unwrap();
+        assert_eq!(c.sync, SyncMode::Full);
+        assert_eq!(c.public_url, None);
+        assert_eq!(c.max_wait_seconds, 25);
+        let http = c.http();
+        assert!(!http.dev_auth);
+        assert_eq!(http.transports, vec!["poll"]);
+        assert_eq!(http.max_wait_seconds, 25);
+    }
+
+    #[test]
+    fn dev_bootstrap_is_forced_off() {
+        let c = config(&[
+            ("CLICKCLACK_DATA", "/d"),
+            ("CLICKCLACK_DEV_BOOTSTRAP", "true"),
+        ])
+        .unwrap();
+        assert!(!c.http().dev_auth);
+    }
+
+    #[test]
+    fn max_wait_respects_cap_override_and_function_timeout() {
+        let wait = |pairs: &[(&str, &str)]| {
+            let mut all = vec![("CLICKCLACK_DATA", "/d")];
+            all.extend_from_slice(pairs);
+            config(&all).unwrap().max_wait_seconds
+        };
+        assert_eq!(wait(&[("CLICKCLACK_MAX_WAIT_SECONDS", "10")]), 10);
+        assert_eq!(wait(&[("CLICKCLACK_MAX_WAIT_SECONDS", "60")]), 25);
+        assert_eq!(wait(&[("AWS_LAMBDA_FUNCTION_TIMEOUT", "30")]), 25);
+        assert_eq!(wait(&[("AWS_LAMBDA_FUNCTION_TIMEOUT", "10")]), 7);
+        assert_eq!(wait(&[("AWS_LAMBDA_FUNCTION_TIMEOUT", "2")]), 0);
+        assert_eq!(
+            wait(&[
+                ("AWS_LAMBDA_FUNCTION_TIMEOUT", "15"),
+                ("CLICKCLACK_MAX_WAIT_SECONDS", "5")
+            ]),
+            5
+        );
+        assert_eq!(wait(&[("AWS_LAMBDA_FUNCTION_TIMEOUT", "soon")]), 25);
+        assert!(config(&[
+            ("CLICKCLACK_DATA", "/d"),
+            ("CLICKCLACK_MAX_WAIT_SECONDS", "x")
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn sync_and_public_url() {
+        let c = config(&[
+            ("CLICKCLACK_DATA", "/d"),
+            ("CLICKCLACK_SYNC", "NORMAL"),
+            ("CLICKCLACK_PUBLIC_URL", "https://Chat.Example.com/"),
+        ])
+        .unwrap();
+        assert_eq!(c.sync, SyncMode::Normal);
+        assert_eq!(c.public_url.as_deref(), Some("https://chat.example.com"));
+        assert!(config(&[("CLICKCLACK_DATA", "/d"), ("CLICKCLACK_SYNC", "off")]).is_err());
+        for bad in [
+            "chat.example.com",
+            "http://chat.example.com",
+            "https://x.com/app",
+        ] {
+            assert!(
+                config(&[("CLICKCLACK_DATA", "/d"), ("CLICKCLACK_PUBLIC_URL", bad)]).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(config(&[
+            ("CLICKCLACK_DATA", "/d"),
+            ("CLICKCLACK_PUBLIC_URL", "http://localhost:9000")
+        ])
+        .is_ok());
+    }
+}

@@ -1,0 +1,7 @@
+//! Integration tests of the Lambda host: event fixtures through `lambda_http` into the
+//! router (`events`), and the real `bootstrap` binary under a Runtime API emulator
+//! (`emulator`).
+
+mod common;
+mod emulator;
+mod events;
