@@ -58,7 +58,7 @@ async fn sends(duration: Duration) {
         );
         rows.push((concurrency, result));
     }
-    let batches = server.stop();
+    server.stop();
     let base = baseline::run(&dir.path().join("baseline"), duration).await;
     println!("{}", base.line("raw libSQL, 1 txn per row"));
     println!();
@@ -79,8 +79,4 @@ async fn sends(duration: Duration) {
         base.p(50.0),
         base.p(99.0)
     );
-    if let Some(b) = batches {
-        println!();
-        println!("server log: {b}");
-    }
 }

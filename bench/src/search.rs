@@ -5,7 +5,7 @@
 //! every row). Then it times five query shapes through the `Chat::search` use case and
 //! prints p50/p95/p99 per shape with how many messages each query matched.
 //!
-//! Usage: `cargo run --release -p clickclack-bench -- search [--messages N] [--runs N]`
+//! Usage: `cargo run --release -p clickclack-bench -- search [--messages N] [--runs N] [--keep]`
 //! (`BENCH_DIR` chooses where the temp database lives).
 
 use crate::stats::Outcome;
@@ -57,8 +57,8 @@ const WORDS: &str = "the to and a i you it is of that in we for this on be have 
     wood glass paper plastic rubber leather cotton wool silk velvet denim linen canvas";
 
 const SYLLABLES: [&str; 24] = [
-    "ka", "lo", "mi", "ren", "tor", "bel", "vin", "sa", "po", "dri", "mar", "tek", "lu",
-    "zan", "qua", "fi", "gor", "nel", "pra", "sto", "wex", "jun", "ha", "bri",
+    "ka", "lo", "mi", "ren", "tor", "bel", "vin", "sa", "po", "dri", "mar", "tek", "lu", "zan",
+    "qua", "fi", "gor", "nel", "pra", "sto", "wex", "jun", "ha", "bri",
 ];
 
 /// splitmix64: small, fast, deterministic.
@@ -288,7 +288,8 @@ async fn seed(path: &Path, world: &World, vocab: &mut Vocabulary, total: usize) 
     ] {
         exec(&conn, pragma).await;
     }
-    let insert = "INSERT INTO messages (id, workspace_id, channel_id, direct_conversation_id, author_id,
+    let insert =
+        "INSERT INTO messages (id, workspace_id, channel_id, direct_conversation_id, author_id,
             parent_message_id, thread_root_id, channel_seq, thread_seq, body, body_format, kind,
             created_at, deleted_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'markdown', ?11, ?12, ?13)";
@@ -313,7 +314,8 @@ async fn seed(path: &Path, world: &World, vocab: &mut Vocabulary, total: usize) 
         for k in 0..n {
             let serial = done + k;
             let id = clickclack_runtime::ids::new_id("msg");
-            let created = rfc3339(start_ms + (span_ms as f64 * serial as f64 / total as f64) as i64);
+            let created =
+                rfc3339(start_ms + (span_ms as f64 * serial as f64 / total as f64) as i64);
             let deleted = rng.chance(0.003);
             let body = if deleted {
                 String::new()
@@ -447,7 +449,13 @@ fn searchable(vocab: &Vocabulary, word: &str) -> bool {
         .is_some_and(|&r| r >= STOPWORD_RANKS)
 }
 
-fn shapes(vocab: &Vocabulary, world: &World, bodies: &[String], runs: usize, rng: &mut Rng) -> Vec<Shape> {
+fn shapes(
+    vocab: &Vocabulary,
+    world: &World,
+    bodies: &[String],
+    runs: usize,
+    rng: &mut Rng,
+) -> Vec<Shape> {
     let single = (0..runs)
         .map(|_| vocab.query_word(rng, 3).to_string())
         .collect();
@@ -545,11 +553,17 @@ pub async fn run(args: &[String]) {
     let runs = flag(args, "--runs").unwrap_or(200).max(10);
     let dir = tempfile::Builder::new()
         .prefix("clickclack-bench-search-")
-        .tempdir_in(std::env::var("BENCH_DIR").unwrap_or_else(|_| std::env::temp_dir().display().to_string()))
+        .tempdir_in(
+            std::env::var("BENCH_DIR")
+                .unwrap_or_else(|_| std::env::temp_dir().display().to_string()),
+        )
         .expect("temp dir");
     let path = dir.path().join("search.db");
     let location = || DbLocation::parse(path.to_str().unwrap()).unwrap();
-    println!("# search benchmark ({total} messages, {runs} runs per shape, data in {})", dir.path().display());
+    println!(
+        "# search benchmark ({total} messages, {runs} runs per shape, data in {})",
+        dir.path().display()
+    );
 
     let store = Store::open(StoreOptions::new(location())).await.unwrap();
     let chat = Chat::new(store.clone(), ChatConfig::default());
@@ -634,4 +648,7 @@ pub async fn run(args: &[String]) {
         }
     }
     store.close().await;
+    if args.iter().any(|a| a == "--keep") {
+        println!("kept {}", dir.keep().display());
+    }
 }

@@ -128,11 +128,10 @@ impl Server {
     }
 
     /// Stops the server (SIGTERM via `kill`).
-    pub fn stop(mut self) -> Option<String> {
+    pub fn stop(mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
-        None
     }
 }

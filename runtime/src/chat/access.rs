@@ -23,13 +23,9 @@ pub(crate) async fn visible_channel(
     channel_id: &str,
     user_id: &str,
 ) -> Result<(Channel, String)> {
-    let channel = channels::get(conn, channel_id)
+    channels::get_with_role(conn, channel_id, user_id)
         .await?
-        .ok_or_else(|| Error::not_found("channel"))?;
-    let role = workspaces::role(conn, &channel.workspace_id, user_id)
-        .await?
-        .ok_or_else(|| Error::not_found("channel"))?;
-    Ok((channel, role))
+        .ok_or_else(|| Error::not_found("channel"))
 }
 
 /// A direct conversation the caller belongs to: returns its workspace id.

@@ -294,8 +294,7 @@ impl Chat {
                         .private_to(recipients),
                 )
                 .await?;
-                let mut message = message;
-                messages::hydrate(&tx, std::slice::from_mut(&mut message), &user_id).await?;
+                let message = super::messages::fresh(&tx, message).await?;
                 Ok(Posted {
                     message,
                     event: Some(event),

@@ -220,8 +220,7 @@ impl Chat {
                         .seq(Some(seq)),
                 )
                 .await?;
-                let mut message = message;
-                messages::hydrate(&tx, std::slice::from_mut(&mut message), &user_id).await?;
+                let message = fresh(&tx, message).await?;
                 Ok(Posted {
                     message,
                     event: Some(event),
@@ -491,4 +490,21 @@ pub(crate) async fn resolve_quote(
     }
     let snapshot: String = quoted.body.trim().chars().take(280).collect();
     Ok(Some((quoted.id, snapshot, quoted.author_id)))
+}
+
+/// Completes a just-inserted message without re-reading what cannot exist yet: no
+/// reactions, no attachments, a zero thread state for roots; only a quoted author is read.
+pub(crate) async fn fresh(tx: &Tx, mut message: Message) -> Result<Message> {
+    if message.is_root() {
+        message.thread_state = Some(crate::model::ThreadState {
+            root_message_id: message.id.clone(),
+            reply_count: 0,
+            last_reply_at: None,
+            last_reply_author_ids: Vec::new(),
+        });
+    }
+    if let Some(author) = &message.quoted_author_id {
+        message.quoted_author = crate::store::users::get(tx, author).await?;
+    }
+    Ok(message)
 }

@@ -125,7 +125,7 @@ impl Chat {
                 )
                 .await?;
                 let seq = messages::next_thread_seq(&tx, &root_id).await?;
-                let mut message = messages::insert(
+                let message = messages::insert(
                     &tx,
                     NewMessage {
                         workspace_id: root.workspace_id.clone(),
@@ -176,7 +176,7 @@ impl Chat {
                     event("thread.state_updated", json!({"root_message_id": root_id})),
                 )
                 .await?;
-                messages::hydrate(&tx, std::slice::from_mut(&mut message), &user_id).await?;
+                let message = super::messages::fresh(&tx, message).await?;
                 Ok(ThreadReply {
                     message,
                     thread_state,

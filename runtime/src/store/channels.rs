@@ -66,6 +66,25 @@ pub async fn get(conn: &Connection, id: &str) -> Result<Option<Channel>> {
     .await
 }
 
+/// A channel with the caller's workspace role, when the caller is a member of its workspace.
+pub async fn get_with_role(
+    conn: &Connection,
+    id: &str,
+    user_id: &str,
+) -> Result<Option<(Channel, String)>> {
+    query_opt(
+        conn,
+        &format!(
+            "SELECT {COLUMNS}, m.role FROM channels c
+             JOIN workspace_members m ON m.workspace_id = c.workspace_id AND m.user_id = ?2
+             WHERE c.id = ?1"
+        ),
+        (id, user_id),
+        |r| Ok((channel_from_row(r)?, r.get::<String>(6)?)),
+    )
+    .await
+}
+
 /// A channel by workspace and name.
 pub async fn by_name(conn: &Connection, workspace_id: &str, name: &str) -> Result<Option<Channel>> {
     query_opt(

@@ -69,7 +69,10 @@ impl Seed {
         let boot = chat.bootstrap("Ada Owner", OWNER_EMAIL).await.unwrap();
         let mut magic_tokens = Vec::new();
         for _ in 0..magic_links {
-            let link = chat.request_magic_link(OWNER_EMAIL, "Ada Owner").await.unwrap();
+            let link = chat
+                .request_magic_link(OWNER_EMAIL, "Ada Owner")
+                .await
+                .unwrap();
             magic_tokens.push(link.token);
         }
         store.close().await;
@@ -273,7 +276,11 @@ pub struct Reply {
 impl Reply {
     #[track_caller]
     pub fn expect(self, status: StatusCode) -> Reply {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.json);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.json
+        );
         self
     }
 }

@@ -98,7 +98,10 @@ async fn chat_flow(kind: Kind) {
         })
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!waiting.is_finished(), "the long-poll must wait for an event");
+    assert!(
+        !waiting.is_finished(),
+        "the long-poll must wait for an event"
+    );
     send(
         &app,
         &Call::post(kind, &messages_path)
@@ -112,7 +115,10 @@ async fn chat_flow(kind: Kind) {
     let events = woken.json["events"].as_array().unwrap();
     assert_eq!(events.len(), 1, "{}", woken.json);
     assert_eq!(events[0]["type"], "message.created");
-    assert!(elapsed < Duration::from_secs(10), "long-poll took {elapsed:?}");
+    assert!(
+        elapsed < Duration::from_secs(10),
+        "long-poll took {elapsed:?}"
+    );
 }
 
 #[tokio::test]
@@ -188,6 +194,18 @@ async fn named_stage_prefixes_are_not_part_of_the_route() {
     .await
     .expect(StatusCode::OK);
     assert_eq!(caps.json["transports"], json!(["poll"]));
+    // REST API events arrive with `/prod` in front of the path; without the Lambda host's
+    // stage handling the shared router alone would answer `/prod/api/…` with the web app.
+    let bare = clickclack_handlers::app(open_lambda(seed.env(&[])).await.unwrap());
+    let unrouted = send(&bare, &Call::get(Kind::RestApiV1, "/api/capabilities")).await;
+    assert_eq!(
+        unrouted.json,
+        serde_json::Value::Null,
+        "not the API: {unrouted:?}"
+    );
+    send(&app, &Call::get(Kind::RestApiV1, "/api/capabilities"))
+        .await
+        .expect(StatusCode::OK);
     // Unknown API paths stay JSON 404s, stage or not.
     let missing = send(&app, &Call::get(Kind::RestApiV1, "/api/nope")).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
@@ -216,5 +234,8 @@ async fn an_unmigrated_database_fails_with_a_clear_error() {
         err.0.contains("database schema is not current") && err.0.contains("does not exist"),
         "{err}"
     );
-    assert!(!missing.exists(), "a failed cold start must not create the database");
+    assert!(
+        !missing.exists(),
+        "a failed cold start must not create the database"
+    );
 }

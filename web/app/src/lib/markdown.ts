@@ -27,7 +27,8 @@ marked.use({
   renderer: {
     // Raw HTML blocks and inline tags render as literal text.
     html(token: Tokens.HTML | Tokens.Tag) {
-      return escapeHtml(token.text);
+      const text = escapeHtml(token.text.replace(/\n+$/, ''));
+      return 'block' in token && token.block ? `<p>${text}</p>` : text;
     },
     heading(token: Tokens.Heading) {
       // Chat messages don't need page-sized headings: keep them bold and compact.
