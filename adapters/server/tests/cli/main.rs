@@ -4,6 +4,7 @@
 mod admin;
 mod common;
 mod dump;
+mod durability;
 mod parse;
 mod serve;
 mod ws;
