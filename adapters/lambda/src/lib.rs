@@ -110,7 +110,12 @@ impl LambdaConfig {
                 }
             }
         }
-        if get("CLICKCLACK_DEV_BOOTSTRAP").is_some_and(|v| v != "false" && v != "0") {
+        if get("CLICKCLACK_DEV_BOOTSTRAP").is_some_and(|v| {
+            !matches!(
+                v.to_ascii_lowercase().as_str(),
+                "false" | "0" | "no" | "off"
+            )
+        }) {
             tracing::warn!("CLICKCLACK_DEV_BOOTSTRAP is ignored on Lambda: dev auth is always off");
         }
         Ok(LambdaConfig {
@@ -224,31 +229,31 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Undoes the stage prefix `lambda_http` puts in front of API Gateway paths: REST API
-/// (v1) events get `/{stage}` prepended to `path`; HTTP API (v2) `rawPath` carries it for
-/// every stage except `$default` (Function URLs always use `$default`).
+/// (v1) events get `/{stage}` prepended to `path` unless `path` already starts with it;
+/// HTTP API (v2) `rawPath` carries it for every stage except `$default` (Function URLs
+/// always use `$default`).
 async fn strip_stage(mut req: Request) -> Request {
     let stripped = {
         let path = req.uri().path();
-        match req.request_context_ref() {
-            Some(RequestContext::ApiGatewayV1(ctx)) => ctx.stage.as_deref().and_then(|stage| {
-                let raw = req.raw_http_path();
-                (path == format!("/{stage}{raw}")).then(|| raw.to_string())
-            }),
-            Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+        let stage = match req.request_context_ref() {
+            Some(RequestContext::ApiGatewayV1(ctx)) => ctx
                 .stage
                 .as_deref()
-                .filter(|stage| *stage != "$default")
-                .and_then(|stage| path.strip_prefix(&format!("/{stage}")))
-                .filter(|rest| rest.is_empty() || rest.starts_with('/'))
-                .map(|rest| {
-                    if rest.is_empty() {
-                        "/".to_string()
-                    } else {
-                        rest.to_string()
-                    }
-                }),
+                .filter(|stage| !req.raw_http_path().starts_with(&format!("/{stage}/"))),
+            Some(RequestContext::ApiGatewayV2(ctx)) => ctx.stage.as_deref(),
             _ => None,
-        }
+        };
+        stage
+            .filter(|stage| *stage != "$default")
+            .and_then(|stage| path.strip_prefix(&format!("/{stage}")))
+            .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+            .map(|rest| {
+                if rest.is_empty() {
+                    "/".to_string()
+                } else {
+                    rest.to_string()
+                }
+            })
     };
     if let Some(path) = stripped {
         let path_and_query = match req.uri().query() {

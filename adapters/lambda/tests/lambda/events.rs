@@ -239,3 +239,55 @@ async fn an_unmigrated_database_fails_with_a_clear_error() {
         "a failed cold start must not create the database"
     );
 }
+
+/// Paths that need percent-encoding (an emoji in the reaction route) still route once the
+/// stage prefix is dropped, whether the event carries them raw or encoded.
+#[tokio::test]
+async fn encoded_paths_route_behind_a_stage() {
+    let seed = Seed::new(1).await;
+    let app = seed.lambda_app(&[]).await;
+    let kind = Kind::RestApiV1;
+    let consumed = send(
+        &app,
+        &Call::post(kind, "/api/auth/magic/consume").json(json!({"token": seed.magic_tokens[0]})),
+    )
+    .await
+    .expect(StatusCode::OK);
+    let token = consumed.json["token"].as_str().unwrap().to_string();
+    let posted = send(
+        &app,
+        &Call::post(kind, &format!("/api/channels/{}/messages", seed.general_id))
+            .bearer(&token)
+            .json(json!({"body": "react to me"})),
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    let reactions = format!(
+        "/api/messages/{}/reactions",
+        posted.json["message"]["id"].as_str().unwrap()
+    );
+    for (kind, stage, emoji_path) in [
+        (Kind::RestApiV1, None, "👍"),
+        (Kind::RestApiV1, None, "%F0%9F%91%8D"),
+        (Kind::HttpApiV2, Some("prod"), "%F0%9F%91%8D"),
+    ] {
+        send(
+            &app,
+            &Call::post(kind, &reactions)
+                .bearer(&token)
+                .json(json!({"emoji": "👍"})),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        let mut remove =
+            Call::new(kind, "DELETE", &format!("{reactions}/{emoji_path}")).bearer(&token);
+        if let Some(stage) = stage {
+            remove = remove.stage(stage);
+        }
+        let removed = send(&app, &remove).await.expect(StatusCode::OK);
+        assert_eq!(
+            removed.json["event"]["type"], "reaction.removed",
+            "{kind:?} {emoji_path}"
+        );
+    }
+}
