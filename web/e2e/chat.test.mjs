@@ -17,6 +17,9 @@ let ws;
 let general;
 let bob;
 const pageErrors = [];
+// ctxB's WebSockets go through a pass-through route so a test can kill them.
+const wsRoutes = [];
+let blockWs = false;
 
 async function post(channel, body, user) {
   const headers = user ? { authorization: `Bearer ${user.session}` } : {};
@@ -50,6 +53,14 @@ before(async () => {
   browser = await launch();
   ctxA = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   ctxB = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+  await ctxB.routeWebSocket(/\/api\/realtime\/ws/, (client) => {
+    if (blockWs) {
+      client.close({ code: 1013, reason: 'blocked by test' });
+      return;
+    }
+    const server = client.connectToServer();
+    wsRoutes.push({ url: client.url(), client, server });
+  });
   a = await openPage(ctxA, '/app');
   b = await openPage(ctxB, `/app?token=${bob.browserToken}`);
   await a.getByRole('heading', { name: '#general' }).waitFor();
@@ -79,13 +90,14 @@ test('Markdown message renders bold and reaches a second browser live', async ()
 });
 
 test('a <script> body renders as text and never executes', async () => {
-  const evil = '<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2">';
+  const evil = '<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> [click](javascript:window.__pwned=3)';
   await send(a, evil);
   await msg(a, '<script>window.__pwned = 1</script>').waitFor();
   await msg(b, '<script>window.__pwned = 1</script>').waitFor({ timeout: LIVE });
   for (const page of [a, b]) {
     assert.equal(await page.evaluate(() => window.__pwned), undefined);
     assert.equal(await page.locator('[data-testid="body"] script, [data-testid="body"] img').count(), 0);
+    assert.equal(await page.locator('[data-testid="body"] a[href^="javascript"]').count(), 0);
   }
 });
 
@@ -144,10 +156,31 @@ test('deleting an own message leaves a tombstone for everyone', async () => {
   const id = await m.getAttribute('data-id');
   await m.hover();
   await m.getByRole('button', { name: 'Delete' }).click();
-  await m.getByRole('button', { name: 'Delete', exact: true }).last().click();
+  await m.getByRole('alertdialog').getByRole('button', { name: 'Delete' }).click();
   await a.locator(`[data-id="${id}"] [data-testid="deleted"]`).waitFor();
   await b.locator(`[data-id="${id}"] [data-testid="deleted"]`).waitFor({ timeout: LIVE });
   assert.equal(await a.getByText('this will vanish').count(), 0);
+});
+
+test('quote a message and pin it; pins reach the other browser', async () => {
+  await post(general, 'quote **me** maybe', bob);
+  const original = msg(a, 'quote me maybe').first();
+  await original.waitFor({ timeout: LIVE });
+  await original.hover();
+  await original.getByRole('button', { name: 'Quote' }).click();
+  await a.getByText(/Quoting/).waitFor();
+  await send(a, 'quoting this one');
+  const quoted = msg(a, 'quoting this one');
+  await quoted.locator('.quote', { hasText: 'quote me maybe' }).waitFor();
+  await msg(b, 'quoting this one').locator('.quote', { hasText: 'Bob Barnacle' }).waitFor({ timeout: LIVE });
+  await original.hover();
+  await original.getByRole('button', { name: 'Pin', exact: true }).click();
+  await a.getByTestId('pins-button').filter({ hasText: '1' }).waitFor();
+  await b.getByTestId('pins-button').filter({ hasText: '1' }).waitFor({ timeout: LIVE });
+  await b.getByTestId('pins-button').click();
+  await b.getByRole('complementary', { name: 'pins' }).getByText('quote me maybe').waitFor();
+  await b.keyboard.press('Escape');
+  await b.getByRole('complementary', { name: 'pins' }).waitFor({ state: 'detached' });
 });
 
 test('mention completion inserts a member handle', async () => {
@@ -183,11 +216,11 @@ test('direct message: start by name, unread badge, live delivery', async () => {
   await a.getByRole('heading', { name: 'Bob Barnacle' }).waitFor();
   await send(a, 'psst, **secret** plans');
   await msg(a, 'psst, secret plans').waitFor();
-  const dmLink = b.getByRole('link', { name: /Local Captain/ });
+  const dmLink = b.locator('.sidebar').getByRole('link', { name: /Local Captain/ });
   await dmLink.locator('.badge', { hasText: '1' }).waitFor({ timeout: LIVE });
   await dmLink.click();
-  await msg(b, 'psst, secret plans').locator('strong').waitFor();
-  await b.getByRole('link', { name: /Local Captain/ }).locator('.badge').waitFor({ state: 'detached' });
+  await msg(b, 'psst, secret plans').locator('.md strong').waitFor();
+  await dmLink.locator('.badge').waitFor({ state: 'detached' });
   await send(b, 'roger that');
   await msg(a, 'roger that').waitFor({ timeout: LIVE });
   await b.getByRole('link', { name: /general/ }).click();
@@ -233,22 +266,91 @@ test('typing anywhere focuses the composer', async () => {
   await a.getByTestId('composer').fill('');
 });
 
-test('realtime resumes after going offline without gaps or duplicates', async () => {
+test('typing indicator reaches the other browser', async () => {
+  const box = b.getByTestId('composer');
+  await box.click();
+  await box.pressSequentially('thinking');
+  await a.getByText('Bob Barnacle is typing…').waitFor({ timeout: LIVE });
+  await box.fill('');
+});
+
+test('WebSocket: a killed connection resumes from the cursor without gaps or duplicates', async () => {
+  const before = await b.evaluate((w) => localStorage.getItem(`clickclack:${w}:cursor`), ws);
+  assert.match(before ?? '', /^cur_/);
+  assert.ok(wsRoutes.length >= 1, 'the app uses the WebSocket when offered');
+  const connects = wsRoutes.length;
+  blockWs = true;
   await ctxB.setOffline(true);
-  await sleep(500);
+  for (const r of wsRoutes) {
+    r.client.close({ code: 1012, reason: 'killed by test' });
+    r.server.close();
+  }
   await post(general, 'sent while offline one');
   await post(general, 'sent while offline two', bob);
-  await sleep(500);
+  await sleep(1500);
   await ctxB.setOffline(false);
+  blockWs = false;
   await msg(b, 'sent while offline one').waitFor({ timeout: 30000 });
   await msg(b, 'sent while offline two').waitFor({ timeout: LIVE });
   assert.equal(await msg(b, 'sent while offline one').count(), 1);
   assert.equal(await msg(b, 'sent while offline two').count(), 1);
-  const cursor = await b.evaluate((w) => localStorage.getItem(`clickclack:${w}:cursor`), ws);
-  assert.match(cursor ?? '', /^cur_/);
-  // Still live afterwards.
+  // It reconnected from a stored cursor, not from the beginning.
+  const resumed = wsRoutes.slice(connects).map((r) => new URL(r.url).searchParams.get('after_cursor'));
+  assert.ok(resumed.some((c) => c && c >= before), `resumed with ${resumed}`);
+  // And it is live again afterwards.
   await post(general, 'after the storm');
   await msg(b, 'after the storm').waitFor({ timeout: LIVE });
+  assert.equal(await msg(b, 'after the storm').count(), 1);
+});
+
+test('long-poll: offline, then back online, catches up from the cursor', async () => {
+  const ctx = await browser.newContext();
+  await ctx.addInitScript(() => localStorage.setItem('clickclack:transport', 'poll'));
+  let sockets = 0;
+  const polls = [];
+  const page = await openPage(ctx, `/app/${ws}/${general}`);
+  page.on('websocket', () => sockets++);
+  page.on('request', (r) => r.url().includes('/api/realtime/events') && polls.push(r.url()));
+  await page.locator('[data-testid="rt-status"].live').waitFor({ timeout: LIVE });
+  await post(general, 'polled live');
+  await msg(page, 'polled live').waitFor({ timeout: LIVE });
+  await ctx.setOffline(true);
+  await page.locator('[data-testid="rt-status"].offline').waitFor({ timeout: 30000 });
+  await post(general, 'polled while offline A');
+  await post(general, 'polled while offline B', bob);
+  await ctx.setOffline(false);
+  await msg(page, 'polled while offline A').waitFor({ timeout: 30000 });
+  await msg(page, 'polled while offline B').waitFor({ timeout: LIVE });
+  assert.equal(await msg(page, 'polled while offline A').count(), 1);
+  assert.equal(await msg(page, 'polled while offline B').count(), 1);
+  assert.equal(sockets, 0);
+  assert.ok(polls.some((u) => /after_cursor=cur_/.test(u) && /wait=25/.test(u)));
+  await ctx.close();
+});
+
+test('a stored cursor from another database epoch resyncs over HTTP and goes live', async () => {
+  const { epoch } = await server.api('GET', '/api/capabilities');
+  for (const transport of ['ws', 'poll']) {
+    const ctx = await browser.newContext();
+    await ctx.addInitScript(
+      ([w, e, t]) => {
+        if (sessionStorage.getItem('seeded')) return;
+        sessionStorage.setItem('seeded', '1');
+        localStorage.setItem(`clickclack:${w}:cursor`, 'cur_0000000000_0000000000000001');
+        localStorage.setItem(`clickclack:${w}:epoch`, e);
+        localStorage.setItem('clickclack:transport', t);
+      },
+      [ws, epoch, transport],
+    );
+    const page = await openPage(ctx, `/app/${ws}/${general}`);
+    await page.locator('[data-testid="rt-status"].live').waitFor({ timeout: LIVE });
+    await post(general, `fresh epoch over ${transport}`);
+    await msg(page, `fresh epoch over ${transport}`).waitFor({ timeout: LIVE });
+    const cursor = await page.evaluate((w) => localStorage.getItem(`clickclack:${w}:cursor`), ws);
+    assert.match(cursor ?? '', /^cur_/);
+    assert.notEqual(cursor, 'cur_0000000000_0000000000000001');
+    await ctx.close();
+  }
 });
 
 test('history pages in on scroll-up and message links jump into context', async () => {
@@ -257,7 +359,7 @@ test('history pages in on scroll-up and message links jump into context', async 
   for (let i = 1; i <= 130; i++) ids.push((await post(channel.id, `history line ${i}`)).id);
   const page = await openPage(ctxA, `/app/${ws}/${channel.id}`);
   await msg(page, 'history line 130').waitFor();
-  assert.equal(await msg(page, 'history line 1$').count(), 0);
+  assert.equal(await page.getByText('history line 1', { exact: true }).count(), 0);
   const timeline = page.getByTestId('timeline');
   for (let i = 0; i < 10 && (await page.getByText('history line 1', { exact: true }).count()) === 0; i++) {
     await timeline.evaluate((el) => (el.scrollTop = 0));
@@ -276,7 +378,7 @@ test('history pages in on scroll-up and message links jump into context', async 
 
 test('reload keeps messages, threads, reactions, edits and deletions', async () => {
   await a.goto(`${server.url}/app/${ws}/${general}`);
-  await msg(a, 'hello crab world').locator('strong').waitFor();
+  await msg(a, 'hello crab world').locator('.md strong').waitFor();
   await msg(a, 'hello crab world').getByTestId('thread-link').filter({ hasText: '1 reply' }).waitFor();
   await msg(a, 'hello crab world').getByTestId('reaction').filter({ hasText: '🎉' }).waitFor();
   await msg(a, 'typo in this message, fixed').filter({ hasText: '(edited)' }).waitFor();
@@ -317,8 +419,13 @@ test('screenshots of the main screens, light and dark', async () => {
     await page.getByRole('searchbox', { name: 'Search messages' }).press('Enter');
     await page.getByTestId('search-result').first().waitFor();
   };
+  const { channel: quiet } = await server.api('POST', `/api/workspaces/${ws}/channels`, { name: 'quiet-cove' });
   for (const scheme of ['light', 'dark']) {
     await shot(`landing-${scheme}`, '/', { scheme });
+    await shot(`empty-${scheme}`, `/app/${ws}/${quiet.id}`, {
+      scheme,
+      ready: (page) => page.getByText("It's quiet in here.").waitFor(),
+    });
     await shot(`chat-${scheme}`, `/app/${ws}/${general}`, { scheme, ready: chatReady });
     await shot(`thread-${scheme}`, `/app/${ws}/${general}`, { scheme, ready: thread });
     await shot(`search-${scheme}`, `/app/${ws}/${general}`, { scheme, ready: search });
@@ -326,6 +433,15 @@ test('screenshots of the main screens, light and dark', async () => {
       scheme,
       viewport: { width: 360, height: 740 },
       ready: chatReady,
+    });
+    await shot(`mobile-menu-${scheme}`, `/app/${ws}/${general}`, {
+      scheme,
+      viewport: { width: 360, height: 740 },
+      ready: async (page) => {
+        await chatReady(page);
+        await page.getByRole('button', { name: 'Open menu' }).click();
+        await page.locator('.sidebar').getByRole('link', { name: 'Bob Barnacle' }).waitFor();
+      },
     });
   }
 });

@@ -11,7 +11,11 @@ import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..', '..');
-export const screenshotDir = join(repoRoot, 'docs', 'screenshots');
+// Screenshots land in docs/screenshots only when asked (UPDATE_SCREENSHOTS=1), so a test run
+// does not dirty the tree; otherwise in web/test-results/screenshots.
+export const screenshotDir = process.env.UPDATE_SCREENSHOTS === '1'
+  ? join(repoRoot, 'docs', 'screenshots')
+  : join(repoRoot, 'web', 'test-results', 'screenshots');
 
 export const BIN = process.env.CLICKCLACK_BIN || join(repoRoot, 'target', 'release', 'clickclack');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -40,7 +44,9 @@ async function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Server {
-  constructor() {
+  /** @param {string[]} args extra `serve` flags, e.g. ['--dev-bootstrap=false'] */
+  constructor(args = []) {
+    this.args = args;
     this.dir = mkdtempSync(join(tmpdir(), 'clickclack-e2e-'));
     this.proc = null;
     this.port = 0;
@@ -54,7 +60,7 @@ export class Server {
   async start() {
     if (!existsSync(BIN)) throw new Error(`server binary missing: ${BIN} (cargo build --release -p clickclack)`);
     this.port = await freePort();
-    this.proc = spawn(BIN, ['serve', '--addr', `127.0.0.1:${this.port}`, '--data', this.dir], {
+    this.proc = spawn(BIN, ['serve', '--addr', `127.0.0.1:${this.port}`, '--data', this.dir, ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
     });

@@ -217,6 +217,15 @@ export const api = {
       signal: opts.signal,
     }),
 
+  ephemeral: (
+    ws: string,
+    type: string,
+    target: { channel_id?: string; direct_conversation_id?: string },
+  ) =>
+    request<unknown>('POST', '/api/realtime/ephemeral', {
+      body: { workspace_id: ws, type, payload: {}, ...target },
+    }),
+
   upload: (ws: string, file: File) => {
     const form = new FormData();
     form.set('workspace_id', ws);

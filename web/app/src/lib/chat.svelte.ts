@@ -108,8 +108,11 @@ export class ChatStore {
   typing = $state<Record<string, { name: string; until: number }>>({});
 
   sidebarOpen = $state(false);
+  /** Unsent composer text per conversation / thread (kept for the session). */
+  drafts: Record<string, string> = {};
 
   private realtime: Realtime | null = null;
+  private listening = false;
   private convToken = 0;
   private listTimer: ReturnType<typeof setTimeout> | null = null;
   private needChannels = false;
@@ -149,7 +152,10 @@ export class ChatStore {
       this.workspaces = workspaces;
       this.auth = 'in';
       void api.uploadsSupported().then((ok) => (this.uploads = ok));
-      window.addEventListener('online', () => this.retryFailed());
+      if (!this.listening) {
+        this.listening = true;
+        window.addEventListener('online', () => this.retryFailed());
+      }
       await this.applyRoute();
     } catch (err) {
       if (err instanceof ApiError && err.status === 401) {
@@ -253,6 +259,12 @@ export class ChatStore {
         onEvents: (events) => void this.onEvents(events),
         onEphemeral: (events) => this.onEphemeral(events),
         onResync: () => this.resync(),
+        onUnauthorized: () => {
+          this.realtime = null;
+          this.wsId = '';
+          this.conv = null;
+          this.auth = 'out';
+        },
         onStatus: (status, transport) => {
           this.rtStatus = status;
           this.rtTransport = transport;
@@ -260,6 +272,7 @@ export class ChatStore {
         },
       },
       this.caps?.transports ?? ['poll'],
+      this.caps?.epoch ?? '',
     );
     this.realtime = rt;
     try {
@@ -542,6 +555,7 @@ export class ChatStore {
 
   send(body: string): void {
     if (!this.conv || !body.trim()) return;
+    this.typingStopped();
     const p: Pending = {
       nonce: makeNonce(),
       body,
@@ -760,7 +774,15 @@ export class ChatStore {
     return this.conv.kind === 'channel' ? e.channel_id === this.conv.id && !dm : dm === this.conv.id;
   }
 
-  private async onEvents(events: ChatEvent[]): Promise<void> {
+  private eventChain: Promise<void> = Promise.resolve();
+
+  /** Applies event batches one after another, so catch-up reads never race each other. */
+  private onEvents(events: ChatEvent[]): Promise<void> {
+    this.eventChain = this.eventChain.then(() => this.applyEvents(events)).catch(() => undefined);
+    return this.eventChain;
+  }
+
+  private async applyEvents(events: ChatEvent[]): Promise<void> {
     let channels = false;
     let dms = false;
     let fresh = false;
@@ -830,13 +852,41 @@ export class ChatStore {
     }
   }
 
+  private lastTyping = 0;
+
+  /** Tells others in this conversation that we are typing (at most every 3 s). */
+  typingPing(): void {
+    if (!this.conv || Date.now() - this.lastTyping < 3000) return;
+    this.lastTyping = Date.now();
+    const target = this.conv.kind === 'channel' ? { channel_id: this.conv.id } : { direct_conversation_id: this.conv.id };
+    void api.ephemeral(this.wsId, 'typing.started', target).catch(() => undefined);
+  }
+
+  typingStopped(): void {
+    if (!this.conv || !this.lastTyping) return;
+    this.lastTyping = 0;
+    const target = this.conv.kind === 'channel' ? { channel_id: this.conv.id } : { direct_conversation_id: this.conv.id };
+    void api.ephemeral(this.wsId, 'typing.stopped', target).catch(() => undefined);
+  }
+
+  /** Names of people typing in the open conversation. */
+  typingHere(now: number): string[] {
+    if (!this.conv) return [];
+    const prefix = this.conv.id + ':';
+    return Object.entries(this.typing)
+      .filter(([k, t]) => k.startsWith(prefix) && t.until > now)
+      .map(([, t]) => t.name);
+  }
+
   private onEphemeral(events: ChatEvent[]): void {
     const now = Date.now();
     const next = { ...this.typing };
     for (const e of events) {
       const user = String(e.payload.user_id ?? '');
       if (!user || user === this.me?.id) continue;
-      const key = `${e.channel_id ?? e.payload.direct_conversation_id ?? ''}:${user}`;
+      const raw = e as unknown as Record<string, unknown>;
+      const conv = e.channel_id ?? raw.direct_conversation_id ?? e.payload.direct_conversation_id ?? '';
+      const key = `${conv}:${user}`;
       if (e.type === 'typing.started') {
         next[key] = { name: this.users[user]?.display_name ?? 'Someone', until: now + 6000 };
       } else if (e.type === 'typing.stopped') {

@@ -101,6 +101,12 @@ export function renderMarkdown(body: string): string {
 
 /** Plain text preview for quotes and notifications. */
 export function plainPreview(body: string, max = 140): string {
-  const text = body.replace(/\s+/g, ' ').trim();
+  const text = body
+    .replace(/```[\s\S]*?```/g, ' [code] ')
+    .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .replace(/^\s{0,3}(#{1,6}|>|[-*+]|\d+\.)\s+/gm, '')
+    .replace(/(\*\*|__|~~|`)/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   return text.length > max ? text.slice(0, max - 1) + '…' : text;
 }

@@ -16,6 +16,8 @@ export interface RealtimeHandlers {
   /** The cursor can no longer be replayed: reload state over HTTP. */
   onResync(): Promise<void> | void;
   onStatus?(status: RealtimeStatus, transport: 'ws' | 'poll'): void;
+  /** The session is gone (401): stop and ask the user to sign in. */
+  onUnauthorized?(): void;
 }
 
 const POLL_WAIT = 25;
@@ -25,10 +27,15 @@ export function cursorKey(workspaceId: string): string {
   return `clickclack:${workspaceId}:cursor`;
 }
 
+function epochKey(workspaceId: string): string {
+  return `clickclack:${workspaceId}:epoch`;
+}
+
 export class Realtime {
   private cursor = '';
   private seen = new Set<string>();
   private seenOrder: string[] = [];
+  private seenEphemeral = new Set<string>();
   private stopped = false;
   private socket: WebSocket | null = null;
   private abort: AbortController | null = null;
@@ -38,27 +45,51 @@ export class Realtime {
   private transport: 'ws' | 'poll' = 'poll';
   private status: RealtimeStatus = 'connecting';
   private generation = 0;
+  private degradedAt = 0;
+  private frames: ChatEvent[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly onOnline = () => this.kick();
+  private readonly onOffline = () => {
+    // Don't wait for a hung long-poll or socket to notice: show offline now, keep retrying.
+    if (this.stopped) return;
+    this.teardown();
+    this.setStatus('offline');
+    this.retryLater();
+  };
 
   constructor(
     private readonly workspaceId: string,
     private readonly handlers: RealtimeHandlers,
     private readonly transports: string[],
+    /** The database epoch from /api/capabilities; a stored cursor from another is useless. */
+    private readonly epoch = '',
   ) {}
 
   /** Starts streaming from the stored cursor, or from the current tail when none. */
   async start(): Promise<void> {
     this.cursor = localStorage.getItem(cursorKey(this.workspaceId)) ?? '';
+    const storedEpoch = localStorage.getItem(epochKey(this.workspaceId));
+    if (this.cursor && this.epoch && storedEpoch && storedEpoch !== this.epoch) this.cursor = '';
     if (!this.cursor) await this.seekTail();
-    this.transport = this.transports.includes('ws') && typeof WebSocket !== 'undefined' ? 'ws' : 'poll';
+    this.transport = this.preferred();
     window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.onOffline);
     this.connect();
+  }
+
+  /** WS when offered, unless `localStorage['clickclack:transport']` forces one (debugging, proxies). */
+  private preferred(): 'ws' | 'poll' {
+    const forced = localStorage.getItem('clickclack:transport');
+    if (forced === 'poll') return 'poll';
+    const ws = typeof WebSocket !== 'undefined' && (forced === 'ws' || this.transports.includes('ws'));
+    return ws ? 'ws' : 'poll';
   }
 
   stop(): void {
     this.stopped = true;
     this.generation++;
     window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOffline);
     this.teardown();
   }
 
@@ -107,6 +138,7 @@ export class Realtime {
     this.cursor = cursor;
     try {
       localStorage.setItem(cursorKey(this.workspaceId), cursor);
+      if (this.epoch) localStorage.setItem(epochKey(this.workspaceId), this.epoch);
     } catch {
       /* storage full or disabled: the in-memory cursor still works */
     }
@@ -117,6 +149,10 @@ export class Realtime {
     const ephemeral: ChatEvent[] = [];
     for (const e of events) {
       if (!e.cursor) {
+        // Long-polls repeat unexpired ephemeral events: deliver each one once.
+        if (this.seenEphemeral.has(e.id)) continue;
+        this.seenEphemeral.add(e.id);
+        if (this.seenEphemeral.size > 500) this.seenEphemeral.clear();
         ephemeral.push(e);
         continue;
       }
@@ -135,6 +171,7 @@ export class Realtime {
 
   private async resync(): Promise<void> {
     localStorage.removeItem(cursorKey(this.workspaceId));
+    localStorage.removeItem(epochKey(this.workspaceId));
     this.cursor = '';
     await this.seekTail();
     await this.handlers.onResync();
@@ -173,7 +210,15 @@ export class Realtime {
       if (gen !== this.generation) return;
       try {
         const e = JSON.parse(String(msg.data)) as ChatEvent;
-        if (e && typeof e.id === 'string') this.deliver([e]);
+        if (!e || typeof e.id !== 'string') return;
+        // One event per frame: batch a burst (e.g. a backlog replay) into one delivery.
+        this.frames.push(e);
+        this.flushTimer ??= setTimeout(() => {
+          this.flushTimer = null;
+          const batch = this.frames;
+          this.frames = [];
+          if (gen === this.generation) this.deliver(batch);
+        }, 15);
       } catch {
         /* ignore malformed frames */
       }
@@ -189,29 +234,82 @@ export class Realtime {
           .finally(() => this.connect());
         return;
       }
-      if (!opened && ++this.wsFailures >= 3) this.transport = 'poll';
-      this.retryLater();
+      if (opened) {
+        this.retryLater();
+        return;
+      }
+      // The upgrade was refused: the browser hides why, so ask over HTTP (409 resync, 401).
+      void this.probe(gen).then((handled) => {
+        if (handled || gen !== this.generation || this.stopped) return;
+        if (++this.wsFailures >= 3) {
+          // The socket never opens (a proxy may block upgrades): long-poll for a while.
+          this.transport = 'poll';
+          this.degradedAt = Date.now();
+        }
+        this.retryLater();
+      });
     };
+  }
+
+  /** Checks the cursor over HTTP; true when that resolved the failure (resync or sign-out). */
+  private async probe(gen: number): Promise<boolean> {
+    try {
+      await api.events(this.workspaceId, this.cursor, { limit: 1 });
+      return false;
+    } catch (err) {
+      if (gen !== this.generation || this.stopped || !(err instanceof ApiError)) return false;
+      if (err.status === 401) {
+        this.stop();
+        this.handlers.onUnauthorized?.();
+        return true;
+      }
+      if (err.code === 'resync_required') {
+        try {
+          await this.resync();
+        } catch {
+          return false;
+        }
+        this.connect();
+        return true;
+      }
+      return false;
+    }
   }
 
   private async pollLoop(gen: number): Promise<void> {
     this.setStatus(this.failures ? 'offline' : 'connecting');
+    let first = true;
     while (!this.stopped && gen === this.generation) {
       const abort = new AbortController();
       this.abort = abort;
       try {
+        // The first request returns at once so a (re)connect is confirmed without waiting.
         const page = await api.events(this.workspaceId, this.cursor, {
-          wait: POLL_WAIT,
+          wait: first ? 0 : POLL_WAIT,
           limit: 200,
           signal: abort.signal,
         });
         if (gen !== this.generation) return;
+        first = false;
         this.failures = 0;
         this.setStatus('live');
         this.deliver([...page.events, ...(page.ephemeral ?? [])]);
+        if (this.degradedAt && Date.now() - this.degradedAt > 60_000 && this.preferred() === 'ws') {
+          // HTTP works again for a while: give the socket another chance.
+          this.degradedAt = 0;
+          this.wsFailures = 0;
+          this.transport = 'ws';
+          this.connect();
+          return;
+        }
       } catch (err) {
         if (gen !== this.generation || this.stopped) return;
         if ((err as Error)?.name === 'AbortError') return;
+        if (err instanceof ApiError && err.status === 401) {
+          this.stop();
+          this.handlers.onUnauthorized?.();
+          return;
+        }
         if (err instanceof ApiError && err.code === 'resync_required') {
           try {
             await this.resync();

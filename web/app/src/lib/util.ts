@@ -27,7 +27,7 @@ export function initials(name: string): string {
 
 export function timeOf(iso: string): string {
   const d = new Date(iso);
-  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return d.toLocaleTimeString([], { hour: 'numeric', minute: '2-digit' });
 }
 
 export function fullTime(iso: string): string {
