@@ -88,11 +88,18 @@ pub async fn handler(
             "workspace_id is required",
         ));
     }
-    // Membership and cursor are checked before upgrading (404 / 400 / 409).
-    state
+    // Membership and cursor are checked before upgrading (404 / 400). A cursor from another
+    // epoch upgrades and closes with 4001 at once: browsers cannot read a refused upgrade's
+    // status, but they can read a close code.
+    let resync = match state
         .chat()
         .pending_events(&actor, &workspace_id, &query.after_cursor, 0)
-        .await?;
+        .await
+    {
+        Ok(_) => false,
+        Err(e) if e.code == "resync_required" => true,
+        Err(e) => return Err(e.into()),
+    };
     let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &state)
         .await
         .map_err(|_| {
@@ -105,6 +112,19 @@ pub async fn handler(
         Some((name, _)) => upgrade.protocols([name]),
         None => upgrade,
     };
+    if resync {
+        return Ok(upgrade
+            .on_upgrade(|socket| async move {
+                let (mut sink, _) = socket.split();
+                close(
+                    &mut sink,
+                    CLOSE_RESYNC,
+                    "cursor is from another epoch; resync over HTTP",
+                )
+                .await;
+            })
+            .into_response());
+    }
     let cursor = query.after_cursor.trim().to_string();
     Ok(upgrade
         .on_upgrade(move |socket| serve_socket(socket, state, hub, actor, workspace_id, cursor))

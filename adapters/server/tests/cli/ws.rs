@@ -264,13 +264,16 @@ async fn auth_origin_and_workspace_are_checked_before_upgrading() {
         "ws://{}/api/realtime/ws?workspace_id={}&after_cursor=cur_zzzzzzzzzz_0000000000000001",
         live.addr, live.workspace_id
     );
-    let err = try_connect(
+    let mut resync = connect(
         &stale,
         &[("authorization", format!("Bearer {}", live.owner_token))],
     )
-    .await
-    .unwrap_err();
-    assert!(err.to_string().contains("409"), "{err}");
+    .await;
+    assert_eq!(
+        close_code(&mut resync).await,
+        Some(CloseCode::from(4001)),
+        "a cursor from another epoch closes with 4001"
+    );
 
     // The bearer subprotocol authenticates and is echoed back.
     let mut request = url.clone().into_client_request().unwrap();
