@@ -10,6 +10,7 @@
 //! (`CLICKCLACK_BIN` overrides the server binary path).
 
 mod baseline;
+mod fanout;
 mod search;
 mod server;
 mod stats;
@@ -28,8 +29,9 @@ async fn main() {
     match mode {
         "sends" => sends(Duration::from_secs(seconds)).await,
         "search" => search::run(&args).await,
+        "fanout" => fanout::run(&args).await,
         other => {
-            eprintln!("unknown benchmark {other:?}; available: sends");
+            eprintln!("unknown benchmark {other:?}; available: sends, search, fanout");
             std::process::exit(2);
         }
     }

@@ -56,9 +56,12 @@ const WORDS: &str = "the to and a i you it is of that in we for this on be have 
     green yellow purple black white gray brown pink gold silver bronze copper iron steel
     wood glass paper plastic rubber leather cotton wool silk velvet denim linen canvas";
 
-const SYLLABLES: [&str; 24] = [
+/// Syllables for generated words (varied starts, so prefixes spread like real words do).
+const SYLLABLES: [&str; 48] = [
     "ka", "lo", "mi", "ren", "tor", "bel", "vin", "sa", "po", "dri", "mar", "tek", "lu", "zan",
-    "qua", "fi", "gor", "nel", "pra", "sto", "wex", "jun", "ha", "bri",
+    "qua", "fi", "gor", "nel", "pra", "sto", "wex", "jun", "ha", "bri", "cle", "dun", "ep", "ost",
+    "gla", "hum", "ix", "jor", "kle", "mun", "nor", "ob", "pel", "rus", "sim", "tal", "ul", "ve",
+    "wil", "yor", "zed", "ab", "cor", "den",
 ];
 
 /// splitmix64: small, fast, deterministic.
@@ -209,7 +212,6 @@ struct World {
     workspace_id: String,
     owner: String,
     users: Vec<String>,
-    handles: Vec<String>,
     channels: Vec<(String, String)>,
     dms: Vec<(String, [String; 2])>,
 }
@@ -232,7 +234,6 @@ async fn setup(chat: &Chat) -> World {
         channels.push((c.id, c.name));
     }
     let mut users = vec![boot.user.id.clone()];
-    let mut handles = vec!["owner".to_string()];
     chat.update_profile(&owner, None, Some("owner"), None)
         .await
         .unwrap();
@@ -250,7 +251,6 @@ async fn setup(chat: &Chat) -> World {
             .await
             .unwrap();
         users.push(u.id);
-        handles.push(handle);
     }
     let mut dms = Vec::new();
     for other in users.iter().skip(1).take(DMS) {
@@ -265,7 +265,6 @@ async fn setup(chat: &Chat) -> World {
         workspace_id,
         owner: users[0].clone(),
         users,
-        handles,
         channels,
         dms,
     }
@@ -418,16 +417,25 @@ struct Shape {
     queries: Vec<String>,
 }
 
-/// Bodies of random live messages (for words that occur together).
-async fn sample_bodies(store: &Store, total: usize, n: usize, rng: &mut Rng) -> Vec<String> {
+/// A random live channel message: body, author handle, channel name.
+struct Sample {
+    body: String,
+    handle: String,
+    channel: String,
+}
+
+/// Random live channel messages (for words that occur together, with their author and
+/// channel).
+async fn sample_messages(store: &Store, total: usize, n: usize, rng: &mut Rng) -> Vec<Sample> {
     let conn = store.connect().unwrap();
     let mut out = Vec::new();
     while out.len() < n {
         let rowid = 1 + rng.below(total) as i64;
         let mut rows = conn
             .query(
-                "SELECT body FROM messages WHERE rowid = ?1 AND deleted_at IS NULL AND kind = 'message'
-                   AND channel_id IS NOT NULL",
+                "SELECT m.body, u.handle, c.name FROM messages m JOIN users u ON u.id = m.author_id
+                 JOIN channels c ON c.id = m.channel_id
+                 WHERE m.rowid = ?1 AND m.deleted_at IS NULL AND m.kind = 'message'",
                 [rowid],
             )
             .await
@@ -435,11 +443,23 @@ async fn sample_bodies(store: &Store, total: usize, n: usize, rng: &mut Rng) -> 
         if let Some(row) = rows.next().await.unwrap() {
             let body: String = row.get(0).unwrap();
             if !body.is_empty() {
-                out.push(body);
+                out.push(Sample {
+                    body,
+                    handle: row.get(1).unwrap(),
+                    channel: row.get(2).unwrap(),
+                });
             }
         }
     }
     out
+}
+
+/// The vocabulary words of a body, lowercase, in order.
+fn body_words(vocab: &Vocabulary, body: &str) -> Vec<String> {
+    body.split_whitespace()
+        .map(|w| w.trim_end_matches(['.', '?']).to_lowercase())
+        .filter(|w| vocab.rank.contains_key(w))
+        .collect()
 }
 
 fn searchable(vocab: &Vocabulary, word: &str) -> bool {
@@ -449,13 +469,7 @@ fn searchable(vocab: &Vocabulary, word: &str) -> bool {
         .is_some_and(|&r| r >= STOPWORD_RANKS)
 }
 
-fn shapes(
-    vocab: &Vocabulary,
-    world: &World,
-    bodies: &[String],
-    runs: usize,
-    rng: &mut Rng,
-) -> Vec<Shape> {
+fn shapes(vocab: &Vocabulary, samples: &[Sample], runs: usize, rng: &mut Rng) -> Vec<Shape> {
     let single = (0..runs)
         .map(|_| vocab.query_word(rng, 3).to_string())
         .collect();
@@ -463,11 +477,7 @@ fn shapes(
     let mut phrase = Vec::new();
     let mut i = 0;
     while two.len() < runs || phrase.len() < runs {
-        let words: Vec<String> = bodies[i % bodies.len()]
-            .split_whitespace()
-            .map(|w| w.trim_end_matches(['.', '?']).to_lowercase())
-            .filter(|w| vocab.rank.contains_key(w))
-            .collect();
+        let words = body_words(vocab, &samples[i % samples.len()].body);
         i += 1;
         let picks: Vec<&String> = words.iter().filter(|w| searchable(vocab, w)).collect();
         if two.len() < runs && picks.len() >= 2 {
@@ -485,18 +495,22 @@ fn shapes(
     let prefix = (0..runs)
         .map(|_| format!("{}*", &vocab.query_word(rng, 6)[..4]))
         .collect();
-    let filtered = (0..runs)
-        .map(|_| {
-            let u = rng.below(world.handles.len());
-            let c = rng.below(world.channels.len());
-            format!(
+    // A word of a real message with its author and channel, so the filters keep hits.
+    let mut filtered = Vec::new();
+    while filtered.len() < runs {
+        let sample = &samples[i % samples.len()];
+        i += 1;
+        let words = body_words(vocab, &sample.body);
+        let picks: Vec<&String> = words.iter().filter(|w| searchable(vocab, w)).collect();
+        if !picks.is_empty() {
+            filtered.push(format!(
                 "{} from:@{} in:#{}",
-                vocab.query_word(rng, 3),
-                world.handles[u],
-                world.channels[c].1
-            )
-        })
-        .collect();
+                picks[rng.below(picks.len())],
+                sample.handle,
+                sample.channel
+            ));
+        }
+    }
     vec![
         Shape {
             name: "single word",
@@ -529,7 +543,9 @@ async fn match_count(store: &Store, workspace_id: &str, q: &str) -> i64 {
     let conn = store.connect().unwrap();
     let mut rows = conn
         .query(
-            "SELECT COUNT(*) FROM messages_fts WHERE messages_fts MATCH ?1 AND workspace_id = ?2",
+            "SELECT COUNT(*) FROM messages_fts CROSS JOIN messages m ON m.rowid = messages_fts.rowid
+             WHERE messages_fts MATCH ?1 AND m.workspace_id = ?2 AND m.channel_id IS NOT NULL
+               AND m.deleted_at IS NULL AND m.kind = 'message'",
             (expr, workspace_id),
         )
         .await
@@ -588,8 +604,8 @@ pub async fn run(args: &[String]) {
     let store = Store::open(StoreOptions::new(location())).await.unwrap();
     let chat = Chat::new(store.clone(), ChatConfig::default());
     let mut rng = Rng(2026);
-    let bodies = sample_bodies(&store, total, runs * 4, &mut rng).await;
-    let shapes = shapes(&vocab, &world, &bodies, runs, &mut rng);
+    let samples = sample_messages(&store, total, runs * 4, &mut rng).await;
+    let shapes = shapes(&vocab, &samples, runs, &mut rng);
 
     let query = |q: &str| SearchQuery {
         workspace_id: world.workspace_id.clone(),
@@ -604,7 +620,7 @@ pub async fn run(args: &[String]) {
     }
 
     println!();
-    println!("| query shape | example | runs | p50 ms | p95 ms | p99 ms | matches p50 | matches p95 | results/page p50 |");
+    println!("| query shape | example | runs | p50 ms | p95 ms | p99 ms | FTS matches p50 | FTS matches p95 | results/page p50 |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for shape in &shapes {
         let mut latencies = Vec::with_capacity(runs);
@@ -612,10 +628,17 @@ pub async fn run(args: &[String]) {
         let mut errors = 0;
         let started = Instant::now();
         for q in &shape.queries {
+            if std::env::var_os("BENCH_TRACE").is_some() {
+                eprintln!("  query {q:?}");
+            }
             let t = Instant::now();
             match chat.search(&owner, &query(q)).await {
                 Ok(page) => {
-                    latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                    let ms = t.elapsed().as_secs_f64() * 1000.0;
+                    if ms > 100.0 {
+                        eprintln!("  slow: {q:?} took {ms:.0} ms");
+                    }
+                    latencies.push(ms);
                     returned.push(page.results.len() as i64);
                 }
                 Err(e) => {

@@ -10,8 +10,9 @@ use std::time::{Duration, Instant};
 
 pub struct Server {
     child: Child,
-    base: String,
-    channel_id: String,
+    pub base: String,
+    pub workspace_id: String,
+    pub channel_id: String,
     client: reqwest::Client,
 }
 
@@ -87,6 +88,7 @@ impl Server {
         Server {
             child,
             base,
+            workspace_id: ws,
             channel_id,
             client,
         }
@@ -125,6 +127,55 @@ impl Server {
             all.extend(w.await.unwrap());
         }
         Outcome::new(all, started.elapsed(), errors.load(Ordering::Relaxed))
+    }
+
+    /// Resident memory of the server process in KiB (Linux `/proc`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// The newest visible cursor of the workspace.
+    pub async fn tail_cursor(&self) -> String {
+        let page: Value = self
+            .client
+            .get(format!(
+                "{}/api/realtime/events?workspace_id={}&include_tail=true&limit=1",
+                self.base, self.workspace_id
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        page["tail_cursor"].as_str().unwrap_or("").to_string()
+    }
+
+    /// Posts one message with `nonce`.
+    pub async fn post(&self, body: &str, nonce: &str) -> Value {
+        self.client
+            .post(format!(
+                "{}/api/channels/{}/messages",
+                self.base, self.channel_id
+            ))
+            .json(&json!({"body": body, "nonce": nonce}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     /// Stops the server (SIGTERM via `kill`).

@@ -164,6 +164,36 @@ impl Chat {
         ephemeral::max_seq(&conn).await
     }
 
+    /// The log position a cursor stands for (`""` = 0); another epoch is `resync_required`.
+    pub fn cursor_position(&self, cursor: &str) -> Result<i64> {
+        events::parse_cursor(self.store.epoch(), cursor)
+    }
+
+    /// System read for a shared fan-out: every event of the workspace after `position` and
+    /// unexpired ephemeral events after `ephemeral_seq`, with recipients. Callers filter per
+    /// subscriber with [`events::LoggedEvent::visible_to`]; never hand this to a client as is.
+    pub async fn fanout_read(
+        &self,
+        workspace_id: &str,
+        position: i64,
+        ephemeral_seq: i64,
+        limit: i64,
+    ) -> Result<(
+        Vec<events::LoggedEvent>,
+        Vec<(i64, Event, Option<Vec<String>>)>,
+    )> {
+        let conn = self.store.reader().await?;
+        let logged = events::after_all(&conn, workspace_id, position, limit).await?;
+        let fleeting = ephemeral::all_after(&conn, workspace_id, ephemeral_seq).await?;
+        Ok((logged, fleeting))
+    }
+
+    /// The newest event position in the whole log.
+    pub async fn log_position(&self) -> Result<i64> {
+        let conn = self.store.reader().await?;
+        events::max_position(&conn).await
+    }
+
     /// Publishes an ephemeral event. DM typing reaches only conversation members;
     /// `agent.progress` is for bots and reaches exactly one target.
     pub async fn publish_ephemeral(&self, actor: &Actor, input: EphemeralInput) -> Result<Event> {

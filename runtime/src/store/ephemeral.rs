@@ -91,6 +91,40 @@ pub async fn visible_after(
     .await
 }
 
+/// Every unexpired ephemeral event of a workspace after `seq` with its recipients (`None`
+/// = everyone in the workspace), for a shared fan-out read.
+pub async fn all_after(
+    conn: &Connection,
+    workspace_id: &str,
+    seq: i64,
+) -> Result<Vec<(i64, Event, Option<Vec<String>>)>> {
+    query_all(
+        conn,
+        "SELECT seq, id, type, workspace_id, channel_id, created_at, payload_json, recipients_json FROM ephemeral_events
+         WHERE workspace_id = ?1 AND seq > ?2 AND expires_at_ms >= ?3 ORDER BY seq LIMIT 500",
+        (workspace_id, seq, now_ms()),
+        |r| {
+            let payload: String = r.get(6)?;
+            let recipients: Option<String> = r.get(7)?;
+            Ok((
+                r.get::<i64>(0)?,
+                Event {
+                    id: r.get(1)?,
+                    cursor: String::new(),
+                    kind: r.get(2)?,
+                    workspace_id: r.get(3)?,
+                    channel_id: r.get(4)?,
+                    seq: None,
+                    created_at: r.get(5)?,
+                    payload: serde_json::from_str(&payload)?,
+                },
+                recipients.and_then(|s| serde_json::from_str(&s).ok()),
+            ))
+        },
+    )
+    .await
+}
+
 /// The newest ephemeral sequence (0 when none).
 pub async fn max_seq(conn: &Connection) -> Result<i64> {
     query_i64(conn, "SELECT MAX(seq) FROM ephemeral_events", ()).await

@@ -181,6 +181,56 @@ pub async fn tail(conn: &Connection, workspace_id: &str, viewer: &str) -> Result
     query_i64(conn, &sql, (workspace_id, viewer)).await
 }
 
+/// An event as stored, with its position and (for private events) its recipients.
+#[derive(Debug, Clone)]
+pub struct LoggedEvent {
+    pub position: i64,
+    pub event: Event,
+    pub recipients: Option<Vec<String>>,
+}
+
+impl LoggedEvent {
+    /// True when `user_id` may see the event.
+    pub fn visible_to(&self, user_id: &str) -> bool {
+        self.recipients
+            .as_ref()
+            .is_none_or(|r| r.iter().any(|u| u == user_id))
+    }
+}
+
+/// Every event of a workspace after `position` (private ones with their recipients),
+/// oldest first: the shared read of a fan-out, filtered per subscriber afterwards.
+pub async fn after_all(
+    conn: &Connection,
+    workspace_id: &str,
+    position: i64,
+    limit: i64,
+) -> Result<Vec<LoggedEvent>> {
+    query_all(
+        conn,
+        "SELECT e.id, e.cursor, e.type, e.workspace_id, e.channel_id, e.seq, e.created_at, e.payload_json, e.position,
+                e.is_private, (SELECT group_concat(r.user_id, ',') FROM event_recipients r WHERE r.event_id = e.id)
+         FROM events e WHERE e.workspace_id = ?1 AND e.position > ?2 ORDER BY e.position LIMIT ?3",
+        (workspace_id, position, limit),
+        |r| {
+            let private = r.get::<i64>(9)? != 0;
+            let recipients = private.then(|| {
+                r.get::<Option<String>>(10)
+                    .ok()
+                    .flatten()
+                    .map(|s| s.split(',').map(str::to_string).collect())
+                    .unwrap_or_default()
+            });
+            Ok(LoggedEvent {
+                position: r.get(8)?,
+                event: event_from_row(r)?,
+                recipients,
+            })
+        },
+    )
+    .await
+}
+
 /// How many events after `position` are visible to `viewer`, counting at most `cap + 1`.
 pub async fn count_after(
     conn: &Connection,

@@ -100,6 +100,7 @@ pub async fn run(
     hub: Arc<Hub>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    hub.attach(state.chat().clone());
     let app = router(state, hub.clone());
     let (stopping_tx, mut stopping) = watch::channel(false);
     let server = axum::serve(

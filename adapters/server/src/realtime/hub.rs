@@ -1,18 +1,44 @@
-//! Per-workspace wake-ups: a lazily created `watch` of the newest event position. Entries
-//! nobody listens to are dropped on the next subscribe.
+//! Per-workspace rooms. A commit (or the tailer) wakes a room; the room's single reader task
+//! then reads the new part of the log **once** and broadcasts it as a [`Batch`] to the
+//! room's sockets, which filter it per user. The log stays the truth: a socket that lags
+//! or sees a gap re-reads the log from its own cursor. Rooms nobody listens to are dropped.
 
+use clickclack_runtime::chat::Chat;
+use clickclack_runtime::model::Event;
 use clickclack_runtime::notify::Notifier;
+use clickclack_runtime::store::events::LoggedEvent;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
-use tokio::sync::{watch, Notify};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::{broadcast, watch, Notify};
 
-/// Wakes WebSocket and long-poll waiters of a workspace.
+/// The new part of a workspace's log, read once for every socket of the room.
+#[derive(Debug)]
+pub struct Batch {
+    /// Events are exactly those with `after < position <= until`.
+    pub after: i64,
+    pub until: i64,
+    pub events: Vec<LoggedEvent>,
+    /// Ephemeral events with `ephemeral_after < seq`.
+    pub ephemeral_after: i64,
+    pub ephemeral: Vec<(i64, Event, Option<Vec<String>>)>,
+}
+
+const BATCHES: usize = 256;
+const READ_LIMIT: i64 = 1_000;
+
+struct Room {
+    wake: watch::Sender<u64>,
+    batches: broadcast::Sender<Arc<Batch>>,
+}
+
+/// Wakes WebSocket waiters of a workspace and fans the log out to them.
 #[derive(Default)]
 pub struct Hub {
-    workspaces: Mutex<HashMap<String, watch::Sender<i64>>>,
+    rooms: Mutex<HashMap<String, Room>>,
+    chat: OnceLock<Chat>,
     shutdown: Notify,
-    closing: std::sync::atomic::AtomicBool,
+    closing: AtomicBool,
     sockets: AtomicUsize,
 }
 
@@ -21,21 +47,37 @@ impl Hub {
         Self::default()
     }
 
-    /// A receiver that changes whenever the workspace gets a newer event.
-    pub fn subscribe(&self, workspace_id: &str) -> watch::Receiver<i64> {
-        let mut map = self.workspaces.lock().unwrap_or_else(|p| p.into_inner());
-        map.retain(|_, sender| sender.receiver_count() > 0);
-        map.entry(workspace_id.to_string())
-            .or_insert_with(|| watch::channel(0).0)
-            .subscribe()
+    /// Gives the hub the app to read the log with (set once, before serving).
+    pub fn attach(&self, chat: Chat) {
+        let _ = self.chat.set(chat);
     }
 
-    /// Wakes every waiter of a workspace. The value is a wake counter, not a position:
-    /// waiters re-read the log (and the ephemeral table) from their own cursors.
+    /// Subscribes to a workspace's batches, creating the room (and its reader) if needed.
+    pub fn subscribe(self: &Arc<Self>, workspace_id: &str) -> broadcast::Receiver<Arc<Batch>> {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        rooms.retain(|_, room| room.batches.receiver_count() > 0);
+        if let Some(room) = rooms.get(workspace_id) {
+            return room.batches.subscribe();
+        }
+        let (wake, woken) = watch::channel(0);
+        let (batches, receiver) = broadcast::channel(BATCHES);
+        if let Some(chat) = self.chat.get() {
+            tokio::spawn(read_room(
+                chat.clone(),
+                workspace_id.to_string(),
+                woken,
+                batches.clone(),
+            ));
+        }
+        rooms.insert(workspace_id.to_string(), Room { wake, batches });
+        receiver
+    }
+
+    /// Wakes a workspace's reader (a commit or the tailer saw new events there).
     pub fn wake(&self, workspace_id: &str) {
-        let map = self.workspaces.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(sender) = map.get(workspace_id) {
-            sender.send_modify(|wakes| *wakes += 1);
+        let rooms = self.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(room) = rooms.get(workspace_id) {
+            room.wake.send_modify(|wakes| *wakes += 1);
         }
     }
 
@@ -43,6 +85,7 @@ impl Hub {
     pub fn begin_shutdown(&self) {
         self.closing.store(true, Ordering::SeqCst);
         self.shutdown.notify_waiters();
+        self.rooms.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// Resolves when shutdown begins.
@@ -78,22 +121,61 @@ impl Notifier for Hub {
     }
 }
 
+/// The room's reader: on every wake, read what is new once and broadcast it. Ends when the
+/// room is dropped (its wake sender goes away).
+async fn read_room(
+    chat: Chat,
+    workspace_id: String,
+    mut woken: watch::Receiver<u64>,
+    batches: broadcast::Sender<Arc<Batch>>,
+) {
+    let mut position = chat.log_position().await.unwrap_or(0);
+    let mut ephemeral = chat.ephemeral_seq().await.unwrap_or(0);
+    while woken.changed().await.is_ok() {
+        loop {
+            let read = chat
+                .fanout_read(&workspace_id, position, ephemeral, READ_LIMIT)
+                .await;
+            let Ok((events, fleeting)) = read else {
+                tracing::warn!(%workspace_id, "fan-out read failed; sockets will re-read the log");
+                break;
+            };
+            if events.is_empty() && fleeting.is_empty() {
+                break;
+            }
+            let full = events.len() as i64 == READ_LIMIT;
+            let until = events.last().map_or(position, |e| e.position);
+            let ephemeral_until = fleeting.last().map_or(ephemeral, |e| e.0);
+            let batch = Batch {
+                after: position,
+                until,
+                events,
+                ephemeral_after: ephemeral,
+                ephemeral: fleeting,
+            };
+            position = until;
+            ephemeral = ephemeral_until;
+            if batches.send(Arc::new(batch)).is_err() {
+                return;
+            }
+            if !full {
+                break;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn wakes_only_the_right_workspace() {
-        let hub = Hub::new();
-        let mut a = hub.subscribe("wsp_a");
-        let b = hub.subscribe("wsp_b");
-        hub.notify("wsp_a", 5);
-        a.changed().await.unwrap();
-        assert!(!b.has_changed().unwrap());
-        hub.notify("wsp_a", 0);
-        assert!(
-            a.has_changed().unwrap(),
-            "every commit wakes, ephemeral ones included"
-        );
+    async fn rooms_without_listeners_are_dropped() {
+        let hub = Arc::new(Hub::new());
+        let a = hub.subscribe("wsp_a");
+        drop(a);
+        let _b = hub.subscribe("wsp_b");
+        assert_eq!(hub.rooms.lock().unwrap().len(), 1);
+        hub.wake("wsp_missing");
     }
 }

@@ -4,6 +4,7 @@
 //! A backlog over 5,000 events closes with 4001 (resync over HTTP); a stalled consumer is
 //! closed, never silently skipped; shutdown closes with 1001.
 
+use super::hub::Batch;
 use super::Hub;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Request, State};
@@ -27,6 +28,7 @@ const PAGE: i64 = 500;
 const PING_EVERY: Duration = Duration::from_secs(30);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const PROTOCOL_PREFIX: &str = "clickclack.bearer.";
+const READ_BUFFER: usize = 4 * 1024;
 
 #[derive(Deserialize)]
 struct WsQuery {
@@ -107,7 +109,10 @@ pub async fn handler(
                 "websocket_required",
                 "this endpoint needs a WebSocket upgrade",
             )
-        })?;
+        })?
+        // Clients send nothing but control frames: a small read buffer keeps idle sockets
+        // cheap (tungstenite preallocates 128 KiB by default).
+        .read_buffer_size(READ_BUFFER);
     let upgrade = match protocol {
         Some((name, _)) => upgrade.protocols([name]),
         None => upgrade,
@@ -138,19 +143,32 @@ enum Stop {
     Resync,
 }
 
+/// Where a socket stands in the log.
+struct Position {
+    cursor: String,
+    position: i64,
+    ephemeral: i64,
+}
+
 async fn serve_socket(
     socket: WebSocket,
     state: AppState,
     hub: Arc<Hub>,
     actor: Actor,
     workspace_id: String,
-    mut cursor: String,
+    cursor: String,
 ) {
     hub.socket_opened();
-    let mut wake = hub.subscribe(&workspace_id);
+    // Subscribe first, then read the backlog: nothing committed in between can be missed.
+    let mut batches = hub.subscribe(&workspace_id);
     let (mut sink, mut stream) = socket.split();
-    let mut ephemeral_seq = state.chat().ephemeral_seq().await.unwrap_or(0);
-    let mut outcome = drain(&state, &actor, &workspace_id, &mut cursor, &mut sink).await;
+    let chat = state.chat();
+    let mut at = Position {
+        position: chat.cursor_position(&cursor).unwrap_or(0),
+        cursor,
+        ephemeral: chat.ephemeral_seq().await.unwrap_or(0),
+    };
+    let mut outcome = drain(&state, &actor, &workspace_id, &mut at, &mut sink).await;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
     while outcome.is_ok() {
         tokio::select! {
@@ -158,14 +176,22 @@ async fn serve_socket(
                 close(&mut sink, 1001, "server shutting down").await;
                 break;
             }
-            changed = wake.changed() => {
-                if changed.is_err() {
-                    break;
-                }
-                outcome = drain(&state, &actor, &workspace_id, &mut cursor, &mut sink).await;
-                if outcome.is_ok() {
-                    outcome = drain_ephemeral(&state, &actor, &workspace_id, &mut ephemeral_seq, &mut sink).await;
-                }
+            batch = batches.recv() => {
+                outcome = match batch {
+                    Ok(batch) if batch.after <= at.position => deliver(&batch, actor.id(), &mut at, &mut sink).await,
+                    // A gap (or a lagging receiver): the log is the truth, read it.
+                    Ok(batch) => match drain(&state, &actor, &workspace_id, &mut at, &mut sink).await {
+                        Ok(()) => deliver(&batch, actor.id(), &mut at, &mut sink).await,
+                        stop => stop,
+                    },
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        match drain(&state, &actor, &workspace_id, &mut at, &mut sink).await {
+                            Ok(()) => drain_ephemeral(&state, &actor, &workspace_id, &mut at, &mut sink).await,
+                            stop => stop,
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => Err(Stop::Gone),
+                };
             }
             incoming = stream.next() => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
@@ -194,6 +220,40 @@ async fn serve_socket(
     hub.socket_closed();
 }
 
+/// Sends the part of a shared batch this socket has not seen and may see.
+async fn deliver(
+    batch: &Batch,
+    user_id: &str,
+    at: &mut Position,
+    sink: &mut Sink,
+) -> Result<(), Stop> {
+    for logged in &batch.events {
+        if logged.position <= at.position {
+            continue;
+        }
+        if logged.visible_to(user_id) {
+            let text = serde_json::to_string(&logged.event).map_err(|_| Stop::Gone)?;
+            send(sink, Message::Text(text.into())).await?;
+        }
+        at.position = logged.position;
+        at.cursor = logged.event.cursor.clone();
+    }
+    for (seq, event, recipients) in &batch.ephemeral {
+        if *seq <= at.ephemeral {
+            continue;
+        }
+        if recipients
+            .as_ref()
+            .is_none_or(|r| r.iter().any(|u| u == user_id))
+        {
+            let text = serde_json::to_string(event).map_err(|_| Stop::Gone)?;
+            send(sink, Message::Text(text.into())).await?;
+        }
+        at.ephemeral = *seq;
+    }
+    Ok(())
+}
+
 type Sink = futures::stream::SplitSink<WebSocket, Message>;
 
 async fn send(sink: &mut Sink, message: Message) -> Result<(), Stop> {
@@ -211,18 +271,18 @@ async fn close(sink: &mut Sink, code: u16, reason: &'static str) {
     let _ = tokio::time::timeout(WRITE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
 }
 
-/// Sends every visible event after `cursor`, advancing it; more than [`MAX_BACKLOG`]
-/// waiting means the client must resync instead.
+/// Reads the log from the socket's own cursor and sends every visible event, advancing it;
+/// more than [`MAX_BACKLOG`] waiting means the client must resync instead.
 async fn drain(
     state: &AppState,
     actor: &Actor,
     workspace_id: &str,
-    cursor: &mut String,
+    at: &mut Position,
     sink: &mut Sink,
 ) -> Result<(), Stop> {
     let chat = state.chat();
     let pending = chat
-        .pending_events(actor, workspace_id, cursor, MAX_BACKLOG)
+        .pending_events(actor, workspace_id, &at.cursor, MAX_BACKLOG)
         .await
         .map_err(|_| Stop::Gone)?;
     if pending > MAX_BACKLOG {
@@ -230,14 +290,15 @@ async fn drain(
     }
     loop {
         let page = chat
-            .events(actor, workspace_id, cursor, Some(PAGE), false)
+            .events(actor, workspace_id, &at.cursor, Some(PAGE), false)
             .await
             .map_err(|_| Stop::Gone)?;
         let full = page.events.len() as i64 == PAGE;
         for event in page.events {
             let text = serde_json::to_string(&event).map_err(|_| Stop::Gone)?;
             send(sink, Message::Text(text.into())).await?;
-            *cursor = event.cursor;
+            at.position = chat.cursor_position(&event.cursor).unwrap_or(at.position);
+            at.cursor = event.cursor;
         }
         if !full {
             return Ok(());
@@ -245,23 +306,23 @@ async fn drain(
     }
 }
 
-/// Sends ephemeral events newer than `seq` that the caller may see.
+/// Sends ephemeral events newer than the socket's ephemeral mark that the caller may see.
 async fn drain_ephemeral(
     state: &AppState,
     actor: &Actor,
     workspace_id: &str,
-    seq: &mut i64,
+    at: &mut Position,
     sink: &mut Sink,
 ) -> Result<(), Stop> {
     let fresh = state
         .chat()
-        .ephemeral_after(actor, workspace_id, *seq)
+        .ephemeral_after(actor, workspace_id, at.ephemeral)
         .await
         .map_err(|_| Stop::Gone)?;
-    for (next, event) in fresh {
+    for (seq, event) in fresh {
         let text = serde_json::to_string(&event).map_err(|_| Stop::Gone)?;
         send(sink, Message::Text(text.into())).await?;
-        *seq = next;
+        at.ephemeral = seq;
     }
     Ok(())
 }
