@@ -14,6 +14,7 @@ mod reads;
 mod realtime;
 mod search;
 mod threads;
+mod uploads;
 mod workspaces;
 
 pub use auth::{BootstrapResult, ConsumedMagicLink};
@@ -28,10 +29,17 @@ pub use search::{
     parse_query, Highlight, ParsedQuery, SearchPage, SearchQuery, SearchResult, Term,
 };
 pub use threads::{Thread, ThreadQuery, ThreadReply};
+pub use uploads::{
+    clean_filename, content_disposition, is_inline, safe_content_type, Attached, CreatedUpload,
+    NewUpload, PresignedUpload, UploadDetails, UploadDownload, UploadDraft, UploadExtras,
+    UploadStart, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_QUOTA_BYTES, MAX_UPLOADS_PER_MESSAGE,
+    OCTET_STREAM,
+};
 pub use workspaces::MemberPage;
 
 use crate::model::User;
 use crate::store::Store;
+use crate::uploads::UploadStore;
 use std::sync::Arc;
 
 /// Who is calling: a resolved user.
@@ -56,6 +64,10 @@ pub struct ChatConfig {
     pub magic_link_ttl: chrono::Duration,
     /// Longest message body in characters.
     pub max_body_chars: usize,
+    /// Hard cap of one upload in bytes (413 `upload_too_large`).
+    pub max_upload_bytes: u64,
+    /// Bytes one user may keep uploaded in one workspace (413 `upload_quota_exceeded`).
+    pub upload_quota_bytes: u64,
 }
 
 impl Default for ChatConfig {
@@ -64,15 +76,18 @@ impl Default for ChatConfig {
             session_ttl: chrono::Duration::days(30),
             magic_link_ttl: chrono::Duration::minutes(15),
             max_body_chars: 40_000,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
+            upload_quota_bytes: DEFAULT_UPLOAD_QUOTA_BYTES,
         }
     }
 }
 
-/// The application: a store plus configuration. Cheap to clone.
+/// The application: a store, an optional upload store, and configuration. Cheap to clone.
 #[derive(Clone)]
 pub struct Chat {
     store: Store,
     config: Arc<ChatConfig>,
+    uploads: Option<UploadStore>,
 }
 
 impl Chat {
@@ -80,7 +95,20 @@ impl Chat {
         Self {
             store,
             config: Arc::new(config),
+            uploads: None,
         }
+    }
+
+    /// Stores upload bytes in `uploads`; without one, upload routes answer 503
+    /// `uploads_unconfigured`.
+    pub fn with_uploads(mut self, uploads: UploadStore) -> Self {
+        self.uploads = Some(uploads);
+        self
+    }
+
+    /// The upload store, when configured.
+    pub fn uploads(&self) -> Option<&UploadStore> {
+        self.uploads.as_ref()
     }
 
     pub fn store(&self) -> &Store {

@@ -6,8 +6,11 @@
 //! Grammar (whitespace separated; operator names are case-insensitive):
 //! - `word` — a plain word (FTS5 porter stemming, case- and diacritic-folding);
 //! - `"exact phrase"` — a phrase (an unclosed quote runs to the end of `q`);
-//! - `prefix*` or `"a phrase"*` — the last word is a prefix;
-//! - `-word`, `-"phrase"`, `-prefix*` — must not occur;
+//! - `prefix*` or `"a phrase"*` — the last word is a prefix (at least two letters; the
+//!   index holds Porter stems, so a prefix longer than a word's stem — `runn*` for
+//!   "running", stem `run` — misses that word);
+//! - `-word`, `-"phrase"`, `-prefix*` — must not occur (a query of only exclusions and
+//!   filters lists the other messages, newest first);
 //! - `from:@handle` / `from:handle` — author by handle (several: any of them);
 //! - `in:#channel` / `in:channel` — channel by name in the workspace (several: any of them);
 //! - `has:file`, `has:link`, `has:reaction` — attachments, an http(s) link, any reaction;
@@ -16,6 +19,10 @@
 //!
 //! Anything else — an unknown operator, an invalid date or `has:` value, stray quotes,
 //! parentheses, `AND`/`OR`/`NOT`/`NEAR` — is plain words.
+//!
+//! Several terms must all match. `sort=relevance` ranks by bm25 (then newest, then id);
+//! a query matching more than [`MATCH_WINDOW`] messages ranks the newest that many after
+//! the cursor, which bounds the work for very common words.
 
 use super::{access, Actor, Chat};
 use crate::model::User;
@@ -36,6 +43,9 @@ const SNIPPET_LEAD: usize = 6;
 /// Longest snippet in code points (long tokens), ellipses excluded.
 const SNIPPET_MAX_CHARS: usize = 280;
 const ELLIPSIS: char = '…';
+/// Most matching messages ranked per query: a word that matches more ranks the newest
+/// this many (after the cursor), which bounds the cost of very common words.
+pub const MATCH_WINDOW: i64 = 2_000;
 
 /// `GET /api/search` parameters as given by the client.
 #[derive(Debug, Clone, Default)]
@@ -239,6 +249,7 @@ impl Chat {
             order,
             after,
             limit: limit + 1,
+            window: MATCH_WINDOW,
         };
         let mut hits = search::run(&conn, &spec).await?;
         let next_cursor = if hits.len() as i64 > limit {
@@ -298,47 +309,50 @@ fn fts_string(text: &str, prefix: bool) -> String {
 }
 
 impl Term {
-    /// The term as an FTS5 expression. FTS5 stems a prefix too (`deploy*` would look for
-    /// stems starting `deploi`, missing `deployment`), so an ASCII prefix also searches a
-    /// shorter stem-stable prefix; [`Term::refinement`] restores precision.
+    /// The term as an FTS5 expression. FTS5 stems a prefix too: `deploy*` looks for
+    /// stems starting `deploi` and would miss `deployment` (stem `deploy`). When the
+    /// stemmer changes the last word, the longest prefix of it that the stemmer keeps is
+    /// searched as well (`deplo*`) and [`Term::refinement`] restores precision.
     fn fts(&self) -> String {
         if !self.prefix {
             return fts_string(&self.text, false);
         }
         let mut words = self.words();
         let exact = fts_string(&words.join(" "), true);
-        match self.short_prefix() {
-            Some(short) => {
+        match self.stable_prefix() {
+            Some(stable) => {
                 words.pop();
-                words.push(short);
+                words.push(stable);
                 format!("({exact} OR {})", fts_string(&words.join(" "), true))
             }
             None => exact,
         }
     }
 
-    /// For a prefix whose last word is ASCII and long enough: the longest prefix of it, at
-    /// least two letters shorter, that the Porter stemmer leaves alone.
-    fn short_prefix(&self) -> Option<String> {
+    /// The last word of a prefix when the Porter stemmer would change it (ASCII only).
+    fn unstable_last(&self) -> Option<String> {
         if !self.prefix {
             return None;
         }
         let last = self.words().pop()?;
-        if !last.is_ascii() || last.len() <= 3 {
-            return None;
-        }
-        let mut n = (last.len() - 2).max(3);
-        while n > 1 && porter(&last[..n]) != last[..n] {
-            n -= 1;
-        }
-        Some(last[..n].to_string())
+        (last.is_ascii() && porter(&last) != last).then_some(last)
     }
 
-    /// Text a matching body must contain (ASCII, case-insensitive) when the FTS5 prefix
-    /// was shortened.
+    /// The longest prefix of an unstable last word that the stemmer leaves alone, when it
+    /// is not already what FTS5 searches for.
+    fn stable_prefix(&self) -> Option<String> {
+        let last = self.unstable_last()?;
+        let stable = (2..last.len())
+            .rev()
+            .map(|n| &last[..n])
+            .find(|p| porter(p) == *p)?;
+        (stable != porter(&last)).then(|| stable.to_string())
+    }
+
+    /// Text a matching body must contain (ASCII, case-insensitive) when the searched
+    /// prefix is not the typed one.
     fn refinement(&self) -> Option<String> {
-        self.short_prefix()?;
-        self.words().pop()
+        self.unstable_last()
     }
 
     /// The folded words of the term (empty when it has nothing searchable).
@@ -404,9 +418,14 @@ impl ParsedQuery {
         (!self.excluded.is_empty()).then(|| join(&self.excluded, " OR "))
     }
 
-    fn push(&mut self, term: Term, excluded: bool) {
-        if term.words().is_empty() {
+    fn push(&mut self, mut term: Term, excluded: bool) {
+        let words = term.words();
+        let Some(last) = words.last() else {
             return;
+        };
+        // A one-letter prefix would match nearly everything: search the letter.
+        if last.chars().count() < 2 {
+            term.prefix = false;
         }
         if excluded {
             self.excluded.push(term);
@@ -1192,12 +1211,12 @@ mod tests {
 
     #[test]
     fn prefixes_search_a_stem_stable_prefix_too() {
-        let p = parse_query("deploy* lob* Runn*");
+        let p = parse_query("deploy* lob* Lobsters* a* happy*");
         assert_eq!(
             p.match_expr().unwrap(),
-            r#"("deploy"* OR "depl"*) AND "lob"* AND ("runn"* OR "run"*)"#
+            r#"("deploy"* OR "deplo"*) AND "lob"* AND "lobsters"* AND "a" AND ("happy"* OR "happ"*)"#
         );
-        assert_eq!(p.refinements(), vec!["deploy", "runn"]);
+        assert_eq!(p.refinements(), vec!["deploy", "lobsters", "happy"]);
     }
 
     #[test]

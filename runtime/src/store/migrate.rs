@@ -13,6 +13,14 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_ephemeral.sql",
         include_str!("../../../migrations/0002_ephemeral.sql"),
     ),
+    (
+        "0003_search.sql",
+        include_str!("../../../migrations/0003_search.sql"),
+    ),
+    (
+        "0004_uploads.sql",
+        include_str!("../../../migrations/0004_uploads.sql"),
+    ),
 ];
 
 async fn ensure_table(conn: &Connection) -> Result<()> {

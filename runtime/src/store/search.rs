@@ -60,6 +60,8 @@ pub struct SearchSpec {
     pub after: Option<SearchKey>,
     /// Rows to return (callers ask for one more than a page to detect the next page).
     pub limit: i64,
+    /// Most matching messages ranked per query (the newest ones after the cursor).
+    pub window: i64,
 }
 
 /// One matching message with what a result needs (the body only to cut the snippet).
@@ -132,29 +134,38 @@ fn hit_from_row(r: &Row) -> Result<SearchHit> {
 }
 
 /// Runs a search: at most `spec.limit` hits in `spec.order`, after `spec.after`.
+///
+/// With words, the newest `spec.window` matching messages (by index order, after the
+/// cursor) are ranked, so a word that matches most of a huge workspace costs a bounded
+/// amount of work. Without words, messages are walked newest first.
 pub async fn run(conn: &Connection, spec: &SearchSpec) -> Result<Vec<SearchHit>> {
     let mut p = Params(Vec::new());
-    let mut filters = vec![
+    let mut filters = Vec::new();
+    let ranked = spec.match_expr.is_some() && spec.order == SearchOrder::Relevance;
+    let (from, score, window_order, window) = match &spec.match_expr {
+        // CROSS JOIN keeps the index as the outer loop: probing the index once per message
+        // (which the planner may pick when a filter has an index) is far slower.
+        Some(expr) => {
+            filters.push(format!("messages_fts MATCH {}", p.bind(expr.clone())));
+            (
+                "messages_fts CROSS JOIN messages m ON m.rowid = messages_fts.rowid",
+                if ranked { "bm25(messages_fts)" } else { "0.0" },
+                "messages_fts.rowid DESC",
+                spec.window.max(spec.limit),
+            )
+        }
+        None => (
+            "messages m",
+            "0.0",
+            "m.created_at DESC, m.id DESC",
+            spec.limit,
+        ),
+    };
+    filters.extend([
         format!("m.workspace_id = {}", p.bind(spec.workspace_id.clone())),
         "m.deleted_at IS NULL".to_string(),
         "m.kind = 'message'".to_string(),
-    ];
-    let ranked = spec.match_expr.is_some() && spec.order == SearchOrder::Relevance;
-    let (from, score) = match &spec.match_expr {
-        Some(expr) => {
-            let expr = p.bind(expr.clone());
-            let ws = p.bind(spec.workspace_id.clone());
-            filters.insert(
-                0,
-                format!("messages_fts MATCH {expr} AND messages_fts.workspace_id = {ws}"),
-            );
-            (
-                "messages_fts JOIN messages m ON m.id = messages_fts.message_id",
-                if ranked { "bm25(messages_fts)" } else { "0.0" },
-            )
-        }
-        None => ("messages m", "0.0"),
-    };
+    ]);
     match &spec.scope {
         SearchScope::Workspace => filters.push("m.channel_id IS NOT NULL".into()),
         SearchScope::Channel(id) => filters.push(format!("m.channel_id = {}", p.bind(id.clone()))),
@@ -168,13 +179,13 @@ pub async fn run(conn: &Connection, spec: &SearchSpec) -> Result<Vec<SearchHit>>
     if let Some(channels) = &spec.channels {
         filters.push(format!("m.channel_id IN ({})", p.list(channels)));
     }
-    if spec.has_file {
-        filters
-            .push("EXISTS (SELECT 1 FROM message_attachments a WHERE a.message_id = m.id)".into());
-    }
     for text in &spec.contains {
         let pattern = format!("%{}%", text.replace(['%', '_', '\\'], ""));
         filters.push(format!("m.body LIKE {}", p.bind(pattern)));
+    }
+    if spec.has_file {
+        filters
+            .push("EXISTS (SELECT 1 FROM message_attachments a WHERE a.message_id = m.id)".into());
     }
     if spec.has_link {
         filters.push("(m.body LIKE '%http://%' OR m.body LIKE '%https://%')".into());
@@ -191,7 +202,7 @@ pub async fn run(conn: &Connection, spec: &SearchSpec) -> Result<Vec<SearchHit>>
     if spec.match_expr.is_none() {
         if let Some(expr) = &spec.exclude_expr {
             filters.push(format!(
-                "m.id NOT IN (SELECT message_id FROM messages_fts WHERE messages_fts MATCH {})",
+                "m.rowid NOT IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH {})",
                 p.bind(expr.clone())
             ));
         }
@@ -209,8 +220,9 @@ pub async fn run(conn: &Connection, spec: &SearchSpec) -> Result<Vec<SearchHit>>
             filters.push(newer_first);
         }
     }
+    let window = p.bind(window);
     let limit = p.bind(spec.limit);
-    let (inner_order, outer_order) = if ranked {
+    let (order, outer_order) = if ranked {
         (
             "score, created_at DESC, id DESC",
             "h.score, h.created_at DESC, h.id DESC",
@@ -218,13 +230,15 @@ pub async fn run(conn: &Connection, spec: &SearchSpec) -> Result<Vec<SearchHit>>
     } else {
         ("created_at DESC, id DESC", "h.created_at DESC, h.id DESC")
     };
-    // Rank and cut first on the narrow columns, then join what a result shows.
+    // Window, then rank and cut on the narrow columns, then join what a result shows.
     let sql = format!(
-        "WITH hits AS (
+        "WITH candidates AS (
             SELECT m.id AS id, m.created_at AS created_at, {score} AS score
             FROM {from}
             WHERE {filters}
-            ORDER BY {inner_order} LIMIT {limit}
+            ORDER BY {window_order} LIMIT {window}
+         ), hits AS (
+            SELECT id, created_at, score FROM candidates ORDER BY {order} LIMIT {limit}
          )
          SELECT m.id, m.workspace_id, m.channel_id, c.name, m.direct_conversation_id, m.parent_message_id,
             m.thread_root_id, m.channel_seq, m.thread_seq, m.created_at, m.edited_at,

@@ -184,7 +184,12 @@ async fn prefixes_match_every_form_of_the_word() {
     );
     assert_eq!(as_set(hits(&world, &world.owner, "depl*").await).len(), 5);
     assert_eq!(
-        hits(&world, &world.owner, "runn*").await,
+        hits(&world, &world.owner, "run*").await,
+        vec![forms[3].id.clone()]
+    );
+    // The typed prefix must appear: `deployer*` (stem `deploy`) is not `deployments`.
+    assert_eq!(
+        hits(&world, &world.owner, "deployer*").await,
         vec![forms[3].id.clone()]
     );
     let page = search(&world, &world.owner, "deploy*").await;
@@ -806,5 +811,102 @@ async fn nasty_queries_never_fail() {
     assert_eq!(
         hits(&world, &world.owner, "NOT panic").await,
         vec![hit.id.clone()]
+    );
+}
+
+/// FTS5's own check that the index matches `messages` (external content).
+async fn index_is_consistent(conn: &libsql::Connection) {
+    conn.execute(
+        "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)",
+        (),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_index_follows_edits_deletes_rebuilds_and_backups() {
+    let world = World::new().await;
+    let g = world.general.id.clone();
+    let mut kept = Vec::new();
+    for i in 0..30 {
+        let m = send(&world, &world.owner, &g, &format!("manatee number {i}")).await;
+        match i % 5 {
+            0 => {
+                world
+                    .chat
+                    .delete_message(&world.owner, &m.id)
+                    .await
+                    .unwrap();
+            }
+            1 => {
+                world
+                    .chat
+                    .edit_message(&world.owner, &m.id, &format!("dugong number {i}"))
+                    .await
+                    .unwrap();
+            }
+            _ => kept.push(m),
+        }
+    }
+    // Hard deletes leave rowid gaps that a copy must keep.
+    let conn = world.chat.store().connect().unwrap();
+    conn.execute(
+        "DELETE FROM messages WHERE id = ?1",
+        [kept.remove(0).id.clone()],
+    )
+    .await
+    .unwrap();
+    index_is_consistent(&conn).await;
+    let expected: HashSet<String> = kept.iter().map(|m| m.id.clone()).collect();
+    let q = SearchQuery {
+        limit: Some(100),
+        ..query(&world, "manatee")
+    };
+    assert_eq!(
+        as_set(
+            world
+                .chat
+                .search(&world.owner, &q)
+                .await
+                .unwrap()
+                .results
+                .into_iter()
+                .map(|r| r.id)
+                .collect()
+        ),
+        expected
+    );
+    assert_eq!(hits(&world, &world.owner, "dugong").await.len(), 6);
+
+    conn.execute(
+        "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
+        (),
+    )
+    .await
+    .unwrap();
+    index_is_consistent(&conn).await;
+    assert_eq!(
+        as_set(hits(&world, &world.owner, "manatee").await),
+        expected
+    );
+
+    // A backup (VACUUM INTO) keeps rowids, so the copy's index still points at the right rows.
+    let out = world.dir.path().join("copy.db");
+    clickclack_runtime::store::backup::backup(world.chat.store().location(), &out)
+        .await
+        .unwrap();
+    let copy =
+        clickclack_runtime::store::Store::open(clickclack_runtime::store::StoreOptions::new(
+            clickclack_runtime::store::DbLocation::parse(out.to_str().unwrap()).unwrap(),
+        ))
+        .await
+        .unwrap();
+    index_is_consistent(&copy.connect().unwrap()).await;
+    let chat = clickclack_runtime::chat::Chat::new(copy, Default::default());
+    let page = chat.search(&world.owner, &q).await.unwrap();
+    assert_eq!(
+        as_set(page.results.into_iter().map(|r| r.id).collect()),
+        expected
     );
 }
