@@ -25,11 +25,9 @@ pub async fn run(dir: &Path, duration: Duration) -> Outcome {
 
     let db = libsql::Builder::new_local(&path).build().await.unwrap();
     let conn = db.connect().unwrap();
-    for pragma in [
-        "PRAGMA journal_mode=WAL",
-        "PRAGMA synchronous=FULL",
-        "PRAGMA foreign_keys=ON",
-    ] {
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    // The store already put the file in WAL mode; match its other pragmas.
+    for pragma in ["PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"] {
         let mut rows = conn.query(pragma, ()).await.unwrap();
         while rows.next().await.unwrap().is_some() {}
     }

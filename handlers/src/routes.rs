@@ -12,6 +12,7 @@ mod reads;
 mod realtime;
 mod search;
 mod threads;
+mod uploads;
 mod workspaces;
 
 pub use meta::health;
@@ -38,6 +39,7 @@ pub fn api() -> Router<AppState> {
         .merge(hooks::routes())
         .merge(realtime::routes())
         .merge(search::routes())
+        .merge(uploads::routes())
 }
 
 /// `201 Created` with a JSON body.

@@ -12,6 +12,8 @@
 //!   (`store/messages.rs`, `store/events.rs`, …).
 //! - [`chat`]: use cases on [`chat::Chat`] — validate → authorize → write → notify. New
 //!   behaviour goes here, one file per resource (`chat/messages.rs`, `chat/threads.rs`, …).
+//! - [`uploads`]: the object store behind uploads, chosen by URL (`file://`, `s3://`,
+//!   `memory://`); the upload use cases are in `chat/uploads.rs`.
 //! - [`notify`]: the [`notify::Notifier`] that writes call after commit (the server's hub).
 //! - [`error`]: the one [`Error`] type; handlers map its [`ErrorKind`] to HTTP in one place.
 
@@ -22,5 +24,6 @@ pub mod ids;
 pub mod model;
 pub mod notify;
 pub mod store;
+pub mod uploads;
 
 pub use error::{Error, ErrorKind, Result};

@@ -10,12 +10,20 @@
 //! ([`LambdaConfig`]), opens the store once **without migrating** (migrations are a deploy
 //! step: `clickclack migrate`) and fails with a clear message when the schema is not current.
 //! [`run`] is the whole binary: logging, state, then `lambda_http::run(app(state))`.
+//!
+//! Uploads: `CLICKCLACK_UPLOADS` must name durable shared storage — `s3://bucket/prefix`
+//! (presigned uploads and download redirects keep large files out of the 6 MB Lambda
+//! payload) or a `file://` directory on a shared file system (EFS, like the database).
+//! `memory://` is refused at startup (each instance would see different files). Unset, the
+//! upload routes answer 503 `uploads_unconfigured` and everything else works.
 
 use axum::extract::Request;
 use axum::Router;
 use clickclack_handlers::{AppState, HttpConfig};
 use clickclack_runtime::chat::{Chat, ChatConfig};
+use clickclack_runtime::chat::{DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_QUOTA_BYTES};
 use clickclack_runtime::store::{DbLocation, Store, StoreOptions, SyncMode};
+use clickclack_runtime::uploads::UploadStore;
 use lambda_http::request::RequestContext;
 use lambda_http::RequestExt;
 use std::fmt;
@@ -52,6 +60,12 @@ pub struct LambdaConfig {
     pub public_url: Option<String>,
     /// `min(25, CLICKCLACK_MAX_WAIT_SECONDS, AWS_LAMBDA_FUNCTION_TIMEOUT - 3)`.
     pub max_wait_seconds: u64,
+    /// `CLICKCLACK_UPLOADS`: `s3://…` or `file://…`; `None` disables uploads (503).
+    pub uploads: Option<String>,
+    /// `CLICKCLACK_MAX_UPLOAD_BYTES` (64 MiB by default).
+    pub max_upload_bytes: u64,
+    /// `CLICKCLACK_UPLOAD_QUOTA_BYTES` (1 GiB by default).
+    pub upload_quota_bytes: u64,
 }
 
 impl LambdaConfig {
@@ -118,11 +132,44 @@ impl LambdaConfig {
         }) {
             tracing::warn!("CLICKCLACK_DEV_BOOTSTRAP is ignored on Lambda: dev auth is always off");
         }
+        let uploads = get("CLICKCLACK_UPLOADS");
+        if let Some(url) = &uploads {
+            let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+            match scheme.as_deref() {
+                Some("s3" | "file") => {}
+                Some("memory") => {
+                    return Err(StartupError(format!(
+                        "CLICKCLACK_UPLOADS {url:?}: memory:// is not durable across Lambda \
+                         instances; use s3://bucket/prefix (or a file:// directory on EFS)"
+                    )))
+                }
+                _ => return Err(StartupError(format!(
+                    "invalid CLICKCLACK_UPLOADS {url:?}: expected s3://bucket/prefix or file://DIR"
+                ))),
+            }
+        }
+        let bytes = |key: &str, default: u64| -> Result<u64, StartupError> {
+            match get(key) {
+                None => Ok(default),
+                Some(v) => match v.parse::<u64>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(StartupError(format!(
+                        "invalid {key} {v:?}: expected a positive number of bytes"
+                    ))),
+                },
+            }
+        };
+        let max_upload_bytes = bytes("CLICKCLACK_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)?;
+        let upload_quota_bytes =
+            bytes("CLICKCLACK_UPLOAD_QUOTA_BYTES", DEFAULT_UPLOAD_QUOTA_BYTES)?;
         Ok(LambdaConfig {
             db,
             sync,
             public_url,
             max_wait_seconds,
+            uploads,
+            max_upload_bytes,
+            upload_quota_bytes,
         })
     }
 
@@ -133,6 +180,7 @@ impl LambdaConfig {
             public_url: self.public_url.clone(),
             transports: vec!["poll"],
             max_wait_seconds: self.max_wait_seconds,
+            max_upload_bytes: self.max_upload_bytes,
             ..HttpConfig::default()
         }
     }
@@ -201,17 +249,35 @@ pub async fn state_from_config(config: &LambdaConfig) -> Result<AppState, Startu
             e.message
         ))
     })?;
+    let mut chat = Chat::new(
+        store,
+        ChatConfig {
+            max_upload_bytes: config.max_upload_bytes,
+            upload_quota_bytes: config.upload_quota_bytes,
+            ..ChatConfig::default()
+        },
+    );
+    match &config.uploads {
+        Some(url) => {
+            let uploads = UploadStore::open(url).map_err(|e| {
+                StartupError(format!(
+                    "cannot open CLICKCLACK_UPLOADS {url:?}: {}",
+                    e.message
+                ))
+            })?;
+            chat = chat.with_uploads(uploads);
+        }
+        None => tracing::warn!("CLICKCLACK_UPLOADS is not set: upload routes answer 503"),
+    }
     tracing::info!(
         db = %path.display(),
         sync = config.sync.as_str(),
         max_wait_seconds = config.max_wait_seconds,
-        epoch = store.epoch(),
+        uploads = config.uploads.as_deref().unwrap_or("(off)"),
+        epoch = chat.store().epoch(),
         "ClickClack Lambda ready (transports: poll)"
     );
-    Ok(AppState::new(
-        Chat::new(store, ChatConfig::default()),
-        config.http(),
-    ))
+    Ok(AppState::new(chat, config.http()))
 }
 
 /// [`LambdaConfig::from_env`] then [`state_from_config`].
@@ -368,6 +434,49 @@ mod tests {
         assert!(config(&[
             ("CLICKCLACK_DATA", "/d"),
             ("CLICKCLACK_MAX_WAIT_SECONDS", "x")
+        ])
+        .is_err());
+    }
+
+    #[test]
+    fn uploads_need_durable_storage() {
+        let c = config(&[("CLICKCLACK_DATA", "/d")]).unwrap();
+        assert_eq!(c.uploads, None);
+        assert_eq!(c.max_upload_bytes, 64 * 1024 * 1024);
+        assert_eq!(c.http().max_upload_bytes, 64 * 1024 * 1024);
+        let c = config(&[
+            ("CLICKCLACK_DATA", "/d"),
+            ("CLICKCLACK_UPLOADS", "s3://chat-uploads/prod"),
+            ("CLICKCLACK_MAX_UPLOAD_BYTES", "1048576"),
+            ("CLICKCLACK_UPLOAD_QUOTA_BYTES", "2097152"),
+        ])
+        .unwrap();
+        assert_eq!(c.uploads.as_deref(), Some("s3://chat-uploads/prod"));
+        assert_eq!(
+            (c.max_upload_bytes, c.upload_quota_bytes),
+            (1 << 20, 2 << 20)
+        );
+        assert_eq!(c.http().max_upload_bytes, 1 << 20);
+        assert!(config(&[
+            ("CLICKCLACK_DATA", "/d"),
+            ("CLICKCLACK_UPLOADS", "file:///mnt/efs/up")
+        ])
+        .is_ok());
+        let e = config(&[
+            ("CLICKCLACK_DATA", "/d"),
+            ("CLICKCLACK_UPLOADS", "memory://"),
+        ])
+        .unwrap_err();
+        assert!(e.0.contains("memory://"), "{e}");
+        assert!(config(&[("CLICKCLACK_DATA", "/d"), ("CLICKCLACK_UPLOADS", "/tmp/up")]).is_err());
+        assert!(config(&[
+            ("CLICKCLACK_DATA", "/d"),
+            ("CLICKCLACK_MAX_UPLOAD_BYTES", "0")
+        ])
+        .is_err());
+        assert!(config(&[
+            ("CLICKCLACK_DATA", "/d"),
+            ("CLICKCLACK_UPLOAD_QUOTA_BYTES", "lots")
         ])
         .is_err());
     }

@@ -5,13 +5,26 @@
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use std::ffi::OsString;
 use std::path::PathBuf;
+
+/// The server-side commands; any other first word is a client command (see
+/// [`crate::client`]).
+pub const SERVER_COMMANDS: &[&str] = &["serve", "migrate", "admin", "backup", "export", "version"];
 
 /// ClickClack: a realtime team chat server.
 ///
 /// With no command, runs `serve`.
 #[derive(Debug, Parser)]
-#[command(name = "clickclack", version, propagate_version = true)]
+#[command(
+    name = "clickclack",
+    version,
+    propagate_version = true,
+    after_help = "Client commands (talk to a running server; `clickclack <command> --help`):\n  \
+login, logout, whoami, status, workspaces, channels, send, messages, threads, reply,\n  \
+reactions, dms, search, events, upload\nGlobal client flags: --server --token --user --workspace \
+--channel --json --plain --no-input --verbose (docs/agent-friendly-cli.md)."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -29,6 +42,38 @@ pub enum Command {
     Backup(BackupArgs),
     /// Write every table as one JSON object (secrets redacted).
     Export(ExportArgs),
+    /// Print the version of this binary.
+    Version(VersionArgs),
+    /// Client mode: any other command (`login`, `send`, `events tail`, …), parsed by
+    /// [`crate::client::args::ClientCli`]. Holds the arguments after the program name.
+    #[command(external_subcommand)]
+    Client(Vec<OsString>),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct VersionArgs {
+    /// Print `{"version": "…"}`
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new(),
+    )]
+    pub json: Option<bool>,
+    /// Print only the version number
+    #[arg(
+        long,
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new(),
+    )]
+    pub plain: Option<bool>,
 }
 
 /// Where the database is; accepted by every server-side command.
@@ -80,6 +125,16 @@ pub struct ServeArgs {
     /// Durability of the write-ahead log [default: full]
     #[arg(long, env = "CLICKCLACK_SYNC", value_enum, ignore_case = true)]
     pub sync: Option<SyncArg>,
+    /// Upload storage: `file://DIR`, `s3://bucket/prefix` or `memory://`
+    /// [default: file://DATA/uploads]
+    #[arg(long, env = "CLICKCLACK_UPLOADS", value_name = "URL")]
+    pub uploads: Option<String>,
+    /// Largest upload in bytes (413 above it) [default: 67108864 = 64 MiB]
+    #[arg(long, env = "CLICKCLACK_MAX_UPLOAD_BYTES", value_name = "BYTES")]
+    pub max_upload_bytes: Option<u64>,
+    /// Bytes one user may keep uploaded per workspace [default: 1073741824 = 1 GiB]
+    #[arg(long, env = "CLICKCLACK_UPLOAD_QUOTA_BYTES", value_name = "BYTES")]
+    pub upload_quota_bytes: Option<u64>,
 }
 
 #[derive(Debug, Args)]
@@ -215,7 +270,19 @@ impl Cli {
                 std::env::remove_var(var);
             }
         }
-        Cli::parse()
+        Cli::parse_args(std::env::args_os().collect())
+    }
+
+    /// The dispatch rule: `serve|migrate|admin|backup|export|version` (and `--help`,
+    /// `--version`) are parsed here; no argument means `serve`; anything else — including
+    /// global client flags before the command, e.g. `--server URL send hi` — is client mode.
+    pub fn parse_args(args: Vec<OsString>) -> Cli {
+        if is_client_invocation(&args) {
+            return Cli {
+                command: Some(Command::Client(args.into_iter().skip(1).collect())),
+            };
+        }
+        Cli::parse_from(args)
     }
 
     /// The command to run: no command means `serve` with settings from the environment.
@@ -225,6 +292,24 @@ impl Cli {
             None => Ok(Command::Serve(ServeArgs::from_env()?)),
         }
     }
+}
+
+/// Whether `args` (with the program name first) is a client-mode invocation.
+pub fn is_client_invocation(args: &[OsString]) -> bool {
+    let Some(first) = args.get(1).and_then(|a| a.to_str()) else {
+        return args.len() > 1; // a non-UTF-8 first word is not a server command
+    };
+    if SERVER_COMMANDS.contains(&first) || matches!(first, "-h" | "--help" | "-V" | "--version") {
+        return false;
+    }
+    if first == "help" {
+        // `help send` is client help; `help`, `help serve` are server help.
+        return args
+            .get(2)
+            .and_then(|a| a.to_str())
+            .is_some_and(|c| crate::client::args::CLIENT_COMMANDS.contains(&c));
+    }
+    true
 }
 
 /// Parses just the serve settings from the environment (for a bare `clickclack`).

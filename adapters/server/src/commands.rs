@@ -17,12 +17,16 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 /// Runs a parsed command line to completion and maps the outcome to an exit code:
-/// 0 success, 1 failure, 2 usage error (messages on stderr).
+/// 0 success, 1 failure, 2 usage error (messages on stderr). Client commands go to
+/// [`crate::client::main`], which has its own exit codes (docs/agent-friendly-cli.md).
 pub fn dispatch(cli: Cli) -> ExitCode {
     let command = match cli.into_command() {
         Ok(command) => command,
         Err(e) => e.exit(),
     };
+    if let Command::Client(argv) = command {
+        return crate::client::main(argv);
+    }
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -54,8 +58,28 @@ pub async fn execute(command: Command) -> Result<(), CliError> {
         Command::Serve(args) => serve::execute(args).await,
         Command::Migrate(args) => migrate::execute(args).await,
         Command::Admin(args) => admin::execute(args).await,
-        Command::Backup(args) => backup::execute(args).await,
-        Command::Export(args) => export::execute(args).await,
+        Command::Backup(args) => {
+            crate::client::progress::while_running("backing up", backup::execute(args)).await
+        }
+        Command::Export(args) => {
+            crate::client::progress::while_running("exporting", export::execute(args)).await
+        }
+        Command::Version(args) => print_version(&args),
+        Command::Client(_) => Err(CliError::usage(
+            "client commands run through clickclack::client::main",
+        )),
+    }
+}
+
+/// `version`: `clickclack <version>`, or only the number (`--plain`), or JSON.
+fn print_version(args: &crate::cli::VersionArgs) -> Result<(), CliError> {
+    let version = env!("CARGO_PKG_VERSION");
+    if args.json == Some(true) {
+        print_line(&format!("{{\"version\":\"{version}\"}}"))
+    } else if args.plain == Some(true) {
+        print_line(version)
+    } else {
+        print_line(&format!("clickclack {version}"))
     }
 }
 

@@ -6,6 +6,7 @@
 
 use crate::cli::{ServeArgs, StoreArgs, SyncArg};
 use crate::error::CliError;
+use clickclack_runtime::chat::{DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_QUOTA_BYTES};
 use clickclack_runtime::store::{DbLocation, SyncMode};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -18,7 +19,17 @@ pub const DEFAULT_DATA: &str = "./data";
 pub const DEFAULT_DEV_BOOTSTRAP: bool = true;
 
 /// The keys this server reads from the JSON file; other keys are logged and ignored.
-pub const FILE_KEYS: &[&str] = &["addr", "data", "db", "dev_bootstrap", "public_url", "sync"];
+pub const FILE_KEYS: &[&str] = &[
+    "addr",
+    "data",
+    "db",
+    "dev_bootstrap",
+    "public_url",
+    "sync",
+    "uploads",
+    "max_upload_bytes",
+    "upload_quota_bytes",
+];
 
 /// The JSON configuration file. Empty strings count as unset.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -29,6 +40,9 @@ pub struct FileConfig {
     pub dev_bootstrap: Option<bool>,
     pub public_url: Option<String>,
     pub sync: Option<SyncMode>,
+    pub uploads: Option<String>,
+    pub max_upload_bytes: Option<u64>,
+    pub upload_quota_bytes: Option<u64>,
 }
 
 impl FileConfig {
@@ -63,6 +77,18 @@ impl FileConfig {
             Some(Value::Bool(b)) => Some(*b),
             Some(_) => return Err("dev_bootstrap must be true or false".to_string()),
         };
+        let bytes = |key: &str| -> Result<Option<u64>, String> {
+            match map.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Number(n)) => match n.as_u64() {
+                    Some(0) | None => {
+                        Err(format!("{key} must be a positive whole number of bytes"))
+                    }
+                    Some(v) => Ok(Some(v)),
+                },
+                Some(_) => Err(format!("{key} must be a number of bytes")),
+            }
+        };
         let sync = match string("sync")? {
             None => None,
             Some(s) => Some(
@@ -77,6 +103,9 @@ impl FileConfig {
             dev_bootstrap,
             public_url: string("public_url")?,
             sync,
+            uploads: string("uploads")?,
+            max_upload_bytes: bytes("max_upload_bytes")?,
+            upload_quota_bytes: bytes("upload_quota_bytes")?,
         })
     }
 
@@ -150,6 +179,10 @@ pub struct ServeConfig {
     /// A validated origin without trailing slash.
     pub public_url: Option<String>,
     pub sync: SyncMode,
+    /// Upload store URL (`file://…`, `s3://…`, `memory://`).
+    pub uploads: String,
+    pub max_upload_bytes: u64,
+    pub upload_quota_bytes: u64,
 }
 
 impl ServeConfig {
@@ -186,12 +219,35 @@ impl ServeConfig {
             Some(SyncArg::Normal) => SyncMode::Normal,
             None => file.sync.unwrap_or_default(),
         };
+        let uploads = args
+            .uploads
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_string)
+            .or_else(|| file.uploads.clone())
+            .unwrap_or_else(|| format!("file://{}", store.uploads_dir().display()));
+        let positive = |flag: &str, value: Option<u64>| match value {
+            Some(0) => Err(CliError::usage(format!(
+                "{flag} must be a positive number of bytes"
+            ))),
+            other => Ok(other),
+        };
+        let max_upload_bytes = positive("--max-upload-bytes", args.max_upload_bytes)?
+            .or(file.max_upload_bytes)
+            .unwrap_or(DEFAULT_MAX_UPLOAD_BYTES);
+        let upload_quota_bytes = positive("--upload-quota-bytes", args.upload_quota_bytes)?
+            .or(file.upload_quota_bytes)
+            .unwrap_or(DEFAULT_UPLOAD_QUOTA_BYTES);
         Ok(ServeConfig {
             store,
             addr,
             dev_bootstrap,
             public_url,
             sync,
+            uploads,
+            max_upload_bytes,
+            upload_quota_bytes,
         })
     }
 }
@@ -288,6 +344,36 @@ mod tests {
         assert!(c.dev_bootstrap);
         assert_eq!(c.sync, SyncMode::Full);
         assert_eq!(c.public_url, None);
+        assert_eq!(c.uploads, "file://./data/uploads");
+        assert_eq!(c.max_upload_bytes, 64 * 1024 * 1024);
+        assert_eq!(c.upload_quota_bytes, 1024 * 1024 * 1024);
+    }
+
+    #[test]
+    fn upload_settings_file_then_args() {
+        let file = FileConfig::parse(
+            r#"{"data":"/srv/cc","uploads":"s3://bucket/chat","max_upload_bytes":1000,"upload_quota_bytes":5000}"#,
+        )
+        .unwrap();
+        let c = ServeConfig::resolve(&serve_args(None, None), &file).unwrap();
+        assert_eq!(c.uploads, "s3://bucket/chat");
+        assert_eq!(c.max_upload_bytes, 1000);
+        assert_eq!(c.upload_quota_bytes, 5000);
+        let c =
+            ServeConfig::resolve(&serve_args(None, Some("/d")), &FileConfig::default()).unwrap();
+        assert_eq!(c.uploads, "file:///d/uploads");
+        let mut args = serve_args(None, None);
+        args.uploads = Some("memory://".into());
+        args.max_upload_bytes = Some(10);
+        args.upload_quota_bytes = Some(20);
+        let c = ServeConfig::resolve(&args, &file).unwrap();
+        assert_eq!(c.uploads, "memory://");
+        assert_eq!((c.max_upload_bytes, c.upload_quota_bytes), (10, 20));
+        args.max_upload_bytes = Some(0);
+        assert!(ServeConfig::resolve(&args, &file).is_err());
+        assert!(FileConfig::parse(r#"{"max_upload_bytes":0}"#).is_err());
+        assert!(FileConfig::parse(r#"{"max_upload_bytes":"big"}"#).is_err());
+        assert!(FileConfig::parse(r#"{"upload_quota_bytes":-1}"#).is_err());
     }
 
     #[test]

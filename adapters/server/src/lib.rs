@@ -14,6 +14,11 @@
 //!   [`commands::backup`], [`commands::export`]. New commands get a module there and a
 //!   variant in [`cli::Command`].
 //! - [`error`]: [`error::CliError`], usage (exit 2) or failure (exit 1).
+//! - [`client`]: client mode — every command that is not server-side (`login`, `send`,
+//!   `messages list`, `events tail`, …) talks to a running server over HTTP/WebSocket with
+//!   stable exit codes (2 usage, 3 auth, 4 not found, 5 forbidden, 10 network, 11 other).
+//!   [`cli::Cli::parse_args`] applies the dispatch rule; client flags live in
+//!   [`client::args`]. Operator/agent docs: `docs/agent-friendly-cli.md`.
 //! - [`realtime`]: the server-only realtime parts — the wake-up [`realtime::Hub`], the
 //!   [`realtime::tailer`] for events written by other processes, and the WebSocket endpoint
 //!   [`realtime::ws`].
@@ -22,6 +27,7 @@
 //! Documentation for operators: `docs/cli.md`, `docs/configuration.md`.
 
 pub mod cli;
+pub mod client;
 pub mod commands;
 pub mod config;
 pub mod error;

@@ -66,6 +66,9 @@ pub(crate) struct PostBody {
     pub quoted_message_id: Option<String>,
     pub kind: Option<String>,
     pub turn_id: Option<String>,
+    /// Uploads to attach atomically (`upload_id` is accepted for a single one).
+    pub upload_ids: Option<Vec<String>>,
+    pub upload_id: Option<String>,
 }
 
 impl From<PostBody> for NewPost {
@@ -76,6 +79,12 @@ impl From<PostBody> for NewPost {
             quoted_message_id: b.quoted_message_id,
             kind: b.kind,
             turn_id: b.turn_id,
+            upload_ids: b
+                .upload_ids
+                .unwrap_or_default()
+                .into_iter()
+                .chain(b.upload_id)
+                .collect(),
         }
     }
 }

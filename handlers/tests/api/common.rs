@@ -5,6 +5,7 @@ use axum::Router;
 use clickclack_handlers::{app, AppState, HttpConfig};
 use clickclack_runtime::chat::{Chat, ChatConfig};
 use clickclack_runtime::store::{DbLocation, Store, StoreOptions};
+use clickclack_runtime::uploads::UploadStore;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -41,10 +42,31 @@ impl TestApp {
     }
 
     pub async fn with_config(http: HttpConfig) -> TestApp {
+        Self::build(http, ChatConfig::default(), None).await
+    }
+
+    /// Dev auth on, uploads stored in `uploads`, use-case limits from `config`.
+    pub async fn with_uploads(uploads: UploadStore, config: ChatConfig) -> TestApp {
+        let http = HttpConfig {
+            dev_auth: true,
+            max_upload_bytes: config.max_upload_bytes,
+            ..HttpConfig::default()
+        };
+        Self::build(http, config, Some(uploads)).await
+    }
+
+    pub async fn build(
+        http: HttpConfig,
+        config: ChatConfig,
+        uploads: Option<UploadStore>,
+    ) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let location = DbLocation::parse(dir.path().join("api.db").to_str().unwrap()).unwrap();
         let store = Store::open(StoreOptions::new(location)).await.unwrap();
-        let chat = Chat::new(store, ChatConfig::default());
+        let mut chat = Chat::new(store, config);
+        if let Some(uploads) = uploads {
+            chat = chat.with_uploads(uploads);
+        }
         let boot = chat
             .bootstrap("Local Captain", "local@clickclack.chat")
             .await

@@ -14,6 +14,7 @@ mod reads;
 mod realtime;
 mod search;
 mod threads;
+mod uploads;
 mod workspaces;
 
 pub use common::*;

@@ -294,7 +294,14 @@ impl Chat {
                         .private_to(recipients),
                 )
                 .await?;
-                let message = super::messages::fresh(&tx, message).await?;
+                let mut message = super::messages::fresh(&tx, message).await?;
+                super::uploads::attach_to_new_message(
+                    &tx,
+                    &mut message,
+                    &post.upload_ids,
+                    &user_id,
+                )
+                .await?;
                 Ok(Posted {
                     message,
                     event: Some(event),

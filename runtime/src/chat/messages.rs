@@ -19,6 +19,9 @@ pub struct NewPost {
     /// `agent_commentary` or `agent_tool` (bots); `None` for a normal message.
     pub kind: Option<String>,
     pub turn_id: Option<String>,
+    /// Uploads to attach in the same transaction (`upload_ids`); with at least one, the
+    /// body may be empty.
+    pub upload_ids: Vec<String>,
 }
 
 /// A created (or replayed) message with the event it emitted.
@@ -100,12 +103,14 @@ pub(crate) struct CleanPost {
     pub quoted_message_id: Option<String>,
     pub kind: String,
     pub turn_id: Option<String>,
+    pub upload_ids: Vec<String>,
 }
 
 impl Chat {
     pub(crate) fn clean_post(&self, post: NewPost) -> Result<CleanPost> {
         let body = post.body.trim().to_string();
-        if body.is_empty() {
+        let upload_ids = super::uploads::clean_upload_ids(post.upload_ids)?;
+        if body.is_empty() && upload_ids.is_empty() {
             return Err(Error::invalid("body_required", "message body is required"));
         }
         if body.chars().count() > self.config.max_body_chars {
@@ -157,6 +162,7 @@ impl Chat {
             quoted_message_id,
             kind,
             turn_id,
+            upload_ids,
         })
     }
 
@@ -220,7 +226,14 @@ impl Chat {
                         .seq(Some(seq)),
                 )
                 .await?;
-                let message = fresh(&tx, message).await?;
+                let mut message = fresh(&tx, message).await?;
+                super::uploads::attach_to_new_message(
+                    &tx,
+                    &mut message,
+                    &post.upload_ids,
+                    &user_id,
+                )
+                .await?;
                 Ok(Posted {
                     message,
                     event: Some(event),

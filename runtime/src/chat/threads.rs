@@ -176,7 +176,14 @@ impl Chat {
                     event("thread.state_updated", json!({"root_message_id": root_id})),
                 )
                 .await?;
-                let message = super::messages::fresh(&tx, message).await?;
+                let mut message = super::messages::fresh(&tx, message).await?;
+                super::uploads::attach_to_new_message(
+                    &tx,
+                    &mut message,
+                    &post.upload_ids,
+                    &user_id,
+                )
+                .await?;
                 Ok(ThreadReply {
                     message,
                     thread_state,

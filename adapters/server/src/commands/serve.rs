@@ -8,6 +8,8 @@ use crate::error::CliError;
 use crate::realtime::{tailer, ws, Hub};
 use clickclack_handlers::{AppState, HttpConfig};
 use clickclack_runtime::chat::{Chat, ChatConfig};
+use clickclack_runtime::uploads::UploadStore;
+use clickclack_runtime::ErrorKind;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,7 +33,23 @@ pub async fn execute(args: ServeArgs) -> Result<(), CliError> {
     config.store.create_dirs()?;
     let hub = Arc::new(Hub::new());
     let store = super::open_store_with(&config.store, config.sync, Some(hub.clone())).await?;
-    let chat = Chat::new(store.clone(), ChatConfig::default());
+    let uploads = UploadStore::open(&config.uploads).map_err(|e| {
+        let message = format!("--uploads: {}", e.message);
+        match e.kind {
+            ErrorKind::Invalid => CliError::usage(message),
+            _ => CliError::failed(message),
+        }
+    })?;
+    tracing::info!(uploads = %uploads.url(), max_upload_bytes = config.max_upload_bytes, "upload store ready");
+    let chat = Chat::new(
+        store.clone(),
+        ChatConfig {
+            max_upload_bytes: config.max_upload_bytes,
+            upload_quota_bytes: config.upload_quota_bytes,
+            ..ChatConfig::default()
+        },
+    )
+    .with_uploads(uploads);
     let tailer = tokio::spawn(tailer::run(store.clone(), hub.clone()));
     let outcome = serve_store(&config, chat, hub.clone(), signals).await;
     hub.begin_shutdown();
@@ -68,6 +86,7 @@ async fn serve_store(
         dev_auth: config.dev_bootstrap,
         public_url: config.public_url.clone(),
         transports: vec!["ws", "poll"],
+        max_upload_bytes: config.max_upload_bytes,
         ..HttpConfig::default()
     };
     tracing::info!(

@@ -2,6 +2,7 @@
 //! temp data directories. Helpers live in `common.rs`.
 
 mod admin;
+mod client;
 mod common;
 mod dump;
 mod durability;
