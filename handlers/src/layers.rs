@@ -1,5 +1,5 @@
 //! Cross-cutting middleware: `X-Correlation-ID` on every response and one access-log line
-//! per request (path without the query string).
+//! per request (path without the query string), and request metrics by matched route.
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -44,6 +44,33 @@ pub async fn correlation(mut request: Request, next: Next) -> Response {
         status = response.status().as_u16(),
         elapsed_ms = started.elapsed().as_millis() as u64,
         "request"
+    );
+    response
+}
+
+/// Counts the request in [`crate::metrics::Metrics`] (when metrics are enabled) under its
+/// matched route pattern, `unmatched` when no route matched.
+pub async fn metrics(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !state.http().metrics_enabled {
+        return next.run(request).await;
+    }
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |p| p.as_str())
+        .to_string();
+    let method = request.method().clone();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    state.metrics().observe(
+        &route,
+        &method,
+        response.status().as_u16(),
+        started.elapsed(),
     );
     response
 }

@@ -12,25 +12,43 @@
 //! - [`extract`]: the [`extract::Caller`] (auth precedence, CSRF, dev fallback) and a
 //!   [`extract::Json`] whose rejections are `ApiError`s.
 //! - [`origin`]: same-origin and loopback rules shared by auth, CSRF and WebSocket upgrades.
-//! - [`layers`]: correlation ids and request logging.
+//! - [`layers`]: correlation ids, request logging and request metrics.
+//! - [`metrics`]: the `/metrics` registry; [`limits`]: in-memory rate limits.
 //! - [`spa`]: the embedded web app (`web/dist`) and the JSON 404 for unknown `/api/*`.
 
 pub mod error;
 pub mod extract;
 pub mod layers;
+pub mod limits;
+pub mod metrics;
 pub mod origin;
 pub mod routes;
 pub mod spa;
 pub mod state;
 
 pub use error::ApiError;
-pub use state::{AppState, HttpConfig};
+pub use state::{AppState, Gauge, GithubConfig, HttpConfig};
 
 use axum::Router;
 
 /// Builds the complete router with its state. Both hosts serve exactly this.
 pub fn app(state: AppState) -> Router {
-    router().with_state(state)
+    finish(router(), state)
+}
+
+/// Adds the state-aware layers (request metrics outermost, then rate limits) and attaches
+/// the state. Hosts that add their own routes to [`router`] finish with this.
+pub fn finish(router: Router<AppState>, state: AppState) -> Router {
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::middleware,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            layers::metrics,
+        ))
+        .with_state(state)
 }
 
 /// The router before state is attached (hosts that add routes, like the WebSocket, merge
@@ -40,6 +58,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(routes::api())
         .merge(routes::health())
+        .merge(metrics::routes())
         .fallback(spa::fallback)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(max_json))

@@ -3,6 +3,7 @@
 mod auth;
 mod channels;
 mod dms;
+mod github;
 mod hooks;
 mod messages;
 mod meta;
@@ -27,6 +28,7 @@ use serde::Serialize;
 pub fn api() -> Router<AppState> {
     Router::new()
         .merge(auth::routes())
+        .merge(github::routes())
         .merge(meta::routes())
         .merge(workspaces::routes())
         .merge(channels::routes())

@@ -19,7 +19,7 @@
 
 use axum::extract::Request;
 use axum::Router;
-use clickclack_handlers::{AppState, HttpConfig};
+use clickclack_handlers::{AppState, GithubConfig, HttpConfig};
 use clickclack_runtime::chat::{Chat, ChatConfig};
 use clickclack_runtime::chat::{DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_QUOTA_BYTES};
 use clickclack_runtime::store::{DbLocation, Store, StoreOptions, SyncMode};
@@ -66,6 +66,8 @@ pub struct LambdaConfig {
     pub max_upload_bytes: u64,
     /// `CLICKCLACK_UPLOAD_QUOTA_BYTES` (1 GiB by default).
     pub upload_quota_bytes: u64,
+    /// `CLICKCLACK_GITHUB_CLIENT_ID` + `_CLIENT_SECRET` (+ `_ALLOWED_ORG`).
+    pub github: Option<GithubConfig>,
 }
 
 impl LambdaConfig {
@@ -143,9 +145,11 @@ impl LambdaConfig {
                          instances; use s3://bucket/prefix (or a file:// directory on EFS)"
                     )))
                 }
-                _ => return Err(StartupError(format!(
+                _ => {
+                    return Err(StartupError(format!(
                     "invalid CLICKCLACK_UPLOADS {url:?}: expected s3://bucket/prefix or file://DIR"
-                ))),
+                )))
+                }
             }
         }
         let bytes = |key: &str, default: u64| -> Result<u64, StartupError> {
@@ -162,6 +166,11 @@ impl LambdaConfig {
         let max_upload_bytes = bytes("CLICKCLACK_MAX_UPLOAD_BYTES", DEFAULT_MAX_UPLOAD_BYTES)?;
         let upload_quota_bytes =
             bytes("CLICKCLACK_UPLOAD_QUOTA_BYTES", DEFAULT_UPLOAD_QUOTA_BYTES)?;
+        let github = GithubConfig::from_parts(
+            get("CLICKCLACK_GITHUB_CLIENT_ID"),
+            get("CLICKCLACK_GITHUB_CLIENT_SECRET"),
+            get("CLICKCLACK_GITHUB_ALLOWED_ORG"),
+        );
         Ok(LambdaConfig {
             db,
             sync,
@@ -170,6 +179,7 @@ impl LambdaConfig {
             uploads,
             max_upload_bytes,
             upload_quota_bytes,
+            github,
         })
     }
 
@@ -181,6 +191,7 @@ impl LambdaConfig {
             transports: vec!["poll"],
             max_wait_seconds: self.max_wait_seconds,
             max_upload_bytes: self.max_upload_bytes,
+            github: self.github.clone(),
             ..HttpConfig::default()
         }
     }

@@ -135,6 +135,43 @@ pub struct ServeArgs {
     /// Bytes one user may keep uploaded per workspace [default: 1073741824 = 1 GiB]
     #[arg(long, env = "CLICKCLACK_UPLOAD_QUOTA_BYTES", value_name = "BYTES")]
     pub upload_quota_bytes: Option<u64>,
+    /// Serve Prometheus metrics at /metrics [default: false]
+    #[arg(
+        long,
+        env = "CLICKCLACK_METRICS_ENABLED",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new(),
+    )]
+    pub metrics_enabled: Option<bool>,
+    /// Unsafe requests per caller per minute (429 above it) [default: unlimited]
+    #[arg(
+        long,
+        env = "CLICKCLACK_RATE_LIMIT_WRITES_PER_MINUTE",
+        value_name = "N"
+    )]
+    pub rate_limit_writes_per_minute: Option<u32>,
+    /// `/api/auth/*` requests per caller per minute [default: unlimited]
+    #[arg(long, env = "CLICKCLACK_RATE_LIMIT_AUTH_PER_MINUTE", value_name = "N")]
+    pub rate_limit_auth_per_minute: Option<u32>,
+    /// GitHub OAuth (environment only, so the secret never shows in `ps`).
+    #[arg(skip = env_setting("CLICKCLACK_GITHUB_CLIENT_ID"))]
+    pub github_client_id: Option<String>,
+    #[arg(skip = env_setting("CLICKCLACK_GITHUB_CLIENT_SECRET"))]
+    pub github_client_secret: Option<String>,
+    #[arg(skip = env_setting("CLICKCLACK_GITHUB_ALLOWED_ORG"))]
+    pub github_allowed_org: Option<String>,
+}
+
+/// A non-blank environment variable.
+fn env_setting(key: &str) -> Option<String> {
+    std::env::var(key)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 #[derive(Debug, Args)]
@@ -163,6 +200,36 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: MagicLinkCommand,
     },
+    /// The durable event log.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Delete old events of a workspace (clients behind the pruned range resync); prints
+    /// how many were removed. Needs at least one bound; several bounds must all hold.
+    Prune(EventsPruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EventsPruneArgs {
+    /// The workspace whose events to prune.
+    #[arg(long, value_name = "wsp_…")]
+    pub workspace: String,
+    /// Only events older than this many days.
+    #[arg(long, value_name = "N")]
+    pub older_than_days: Option<u32>,
+    /// Only events created before this RFC 3339 time.
+    #[arg(long, value_name = "RFC3339")]
+    pub before: Option<String>,
+    /// Always keep the newest N events of the workspace.
+    #[arg(long, value_name = "N")]
+    pub keep_latest: Option<u32>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
@@ -258,6 +325,9 @@ pub const SETTINGS_ENV: &[&str] = &[
     "CLICKCLACK_DEV_BOOTSTRAP",
     "CLICKCLACK_PUBLIC_URL",
     "CLICKCLACK_SYNC",
+    "CLICKCLACK_METRICS_ENABLED",
+    "CLICKCLACK_RATE_LIMIT_WRITES_PER_MINUTE",
+    "CLICKCLACK_RATE_LIMIT_AUTH_PER_MINUTE",
 ];
 
 impl Cli {

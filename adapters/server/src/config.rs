@@ -6,6 +6,7 @@
 
 use crate::cli::{ServeArgs, StoreArgs, SyncArg};
 use crate::error::CliError;
+use clickclack_handlers::GithubConfig;
 use clickclack_runtime::chat::{DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_QUOTA_BYTES};
 use clickclack_runtime::store::{DbLocation, SyncMode};
 use serde_json::Value;
@@ -29,6 +30,12 @@ pub const FILE_KEYS: &[&str] = &[
     "uploads",
     "max_upload_bytes",
     "upload_quota_bytes",
+    "metrics_enabled",
+    "rate_limit_writes_per_minute",
+    "rate_limit_auth_per_minute",
+    "github_client_id",
+    "github_client_secret",
+    "github_allowed_org",
 ];
 
 /// The JSON configuration file. Empty strings count as unset.
@@ -43,6 +50,12 @@ pub struct FileConfig {
     pub uploads: Option<String>,
     pub max_upload_bytes: Option<u64>,
     pub upload_quota_bytes: Option<u64>,
+    pub metrics_enabled: Option<bool>,
+    pub rate_limit_writes_per_minute: Option<u32>,
+    pub rate_limit_auth_per_minute: Option<u32>,
+    pub github_client_id: Option<String>,
+    pub github_client_secret: Option<String>,
+    pub github_allowed_org: Option<String>,
 }
 
 impl FileConfig {
@@ -89,6 +102,22 @@ impl FileConfig {
                 Some(_) => Err(format!("{key} must be a number of bytes")),
             }
         };
+        let metrics_enabled = match map.get("metrics_enabled") {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => return Err("metrics_enabled must be true or false".to_string()),
+        };
+        let per_minute = |key: &str| -> Result<Option<u32>, String> {
+            match map.get(key) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::Number(n)) => n
+                    .as_u64()
+                    .and_then(|v| u32::try_from(v).ok())
+                    .map(|v| Some(v).filter(|v| *v > 0))
+                    .ok_or_else(|| format!("{key} must be a whole number of requests")),
+                Some(_) => Err(format!("{key} must be a number of requests")),
+            }
+        };
         let sync = match string("sync")? {
             None => None,
             Some(s) => Some(
@@ -106,6 +135,12 @@ impl FileConfig {
             uploads: string("uploads")?,
             max_upload_bytes: bytes("max_upload_bytes")?,
             upload_quota_bytes: bytes("upload_quota_bytes")?,
+            metrics_enabled,
+            rate_limit_writes_per_minute: per_minute("rate_limit_writes_per_minute")?,
+            rate_limit_auth_per_minute: per_minute("rate_limit_auth_per_minute")?,
+            github_client_id: string("github_client_id")?,
+            github_client_secret: string("github_client_secret")?,
+            github_allowed_org: string("github_allowed_org")?,
         })
     }
 
@@ -183,6 +218,13 @@ pub struct ServeConfig {
     pub uploads: String,
     pub max_upload_bytes: u64,
     pub upload_quota_bytes: u64,
+    /// `/metrics` on (default off).
+    pub metrics_enabled: bool,
+    /// Per-minute limits; `None` (or 0) = unlimited.
+    pub rate_limit_writes_per_minute: Option<u32>,
+    pub rate_limit_auth_per_minute: Option<u32>,
+    /// GitHub OAuth when both client id and secret are set.
+    pub github: Option<GithubConfig>,
 }
 
 impl ServeConfig {
@@ -239,6 +281,29 @@ impl ServeConfig {
         let upload_quota_bytes = positive("--upload-quota-bytes", args.upload_quota_bytes)?
             .or(file.upload_quota_bytes)
             .unwrap_or(DEFAULT_UPLOAD_QUOTA_BYTES);
+        let metrics_enabled = args
+            .metrics_enabled
+            .or(file.metrics_enabled)
+            .unwrap_or(false);
+        let rate_limit_writes_per_minute = args
+            .rate_limit_writes_per_minute
+            .or(file.rate_limit_writes_per_minute)
+            .filter(|n| *n > 0);
+        let rate_limit_auth_per_minute = args
+            .rate_limit_auth_per_minute
+            .or(file.rate_limit_auth_per_minute)
+            .filter(|n| *n > 0);
+        let github = GithubConfig::from_parts(
+            args.github_client_id
+                .clone()
+                .or_else(|| file.github_client_id.clone()),
+            args.github_client_secret
+                .clone()
+                .or_else(|| file.github_client_secret.clone()),
+            args.github_allowed_org
+                .clone()
+                .or_else(|| file.github_allowed_org.clone()),
+        );
         Ok(ServeConfig {
             store,
             addr,
@@ -248,6 +313,10 @@ impl ServeConfig {
             uploads,
             max_upload_bytes,
             upload_quota_bytes,
+            metrics_enabled,
+            rate_limit_writes_per_minute,
+            rate_limit_auth_per_minute,
+            github,
         })
     }
 }
@@ -399,6 +468,43 @@ mod tests {
         assert_eq!(c.store.db.path(), Path::new("/tmp/y.db"));
         assert!(c.dev_bootstrap);
         assert_eq!(c.sync, SyncMode::Full);
+    }
+
+    #[test]
+    fn operations_and_github_settings() {
+        let c = ServeConfig::resolve(&serve_args(None, None), &FileConfig::default()).unwrap();
+        assert!(!c.metrics_enabled && c.github.is_none());
+        assert_eq!(
+            (c.rate_limit_writes_per_minute, c.rate_limit_auth_per_minute),
+            (None, None)
+        );
+        let file = FileConfig::parse(
+            r#"{"metrics_enabled":true,"rate_limit_writes_per_minute":30,"rate_limit_auth_per_minute":0,
+                "github_client_id":"id","github_client_secret":"secret","github_allowed_org":"acme"}"#,
+        )
+        .unwrap();
+        let c = ServeConfig::resolve(&serve_args(None, None), &file).unwrap();
+        assert!(c.metrics_enabled);
+        assert_eq!(c.rate_limit_writes_per_minute, Some(30));
+        assert_eq!(c.rate_limit_auth_per_minute, None);
+        let github = c.github.unwrap();
+        assert_eq!(github.client_id, "id");
+        assert_eq!(github.allowed_org.as_deref(), Some("acme"));
+        let mut args = serve_args(None, None);
+        args.metrics_enabled = Some(false);
+        args.rate_limit_auth_per_minute = Some(5);
+        args.github_client_secret = Some("other".into());
+        let c = ServeConfig::resolve(&args, &file).unwrap();
+        assert!(!c.metrics_enabled);
+        assert_eq!(c.rate_limit_auth_per_minute, Some(5));
+        assert_eq!(c.github.unwrap().client_secret, "other");
+        let only_id = FileConfig::parse(r#"{"github_client_id":"id"}"#).unwrap();
+        assert!(ServeConfig::resolve(&serve_args(None, None), &only_id)
+            .unwrap()
+            .github
+            .is_none());
+        assert!(FileConfig::parse(r#"{"metrics_enabled":"yes"}"#).is_err());
+        assert!(FileConfig::parse(r#"{"rate_limit_writes_per_minute":-1}"#).is_err());
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Magic links, logout, GitHub OAuth entry points, and `/api/me`.
+//! Magic links, logout and `/api/me` (GitHub OAuth lives in `routes/github.rs`).
 
 use super::{created, ok, ApiResult};
 use crate::extract::{peer, AuthVia, Caller, Json, SESSION_COOKIE};
@@ -18,8 +18,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/auth/magic/request", post(request_magic_link))
         .route("/api/auth/magic/consume", post(consume_magic_link))
         .route("/api/auth/logout", post(logout))
-        .route("/api/auth/github/start", get(github_unconfigured))
-        .route("/api/auth/github/callback", get(github_unconfigured))
         .route("/api/me", get(me).patch(update_me))
 }
 
@@ -54,6 +52,9 @@ async fn request_magic_link(State(state): State<AppState>, request: Request) -> 
     }
     let Json(input) =
         Json::<MagicRequest>::from_request(Request::from_parts(parts, body), &state).await?;
+    if let Err(wait) = state.limiter().check_magic_link_email(&input.email) {
+        return Ok(crate::limits::rate_limited(wait));
+    }
     let link = state
         .chat()
         .request_magic_link(&input.email, &input.display_name)
@@ -67,7 +68,8 @@ struct ConsumeRequest {
     token: String,
 }
 
-fn session_cookie(state: &AppState, token: &str, expires_at: &str) -> HeaderValue {
+/// The `cc_session` cookie (also set by the GitHub callback).
+pub(crate) fn session_cookie(state: &AppState, token: &str, expires_at: &str) -> HeaderValue {
     let secure = state
         .http()
         .public_url
@@ -132,16 +134,6 @@ async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult {
         HeaderValue::from_static("cc_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"),
     );
     Ok(response)
-}
-
-async fn github_unconfigured() -> ApiResult {
-    Ok((
-        StatusCode::NOT_IMPLEMENTED,
-        axum::Json(
-            json!({"error": "github oauth is not configured", "code": "github_unconfigured"}),
-        ),
-    )
-        .into_response())
 }
 
 async fn me(caller: Caller) -> ApiResult {

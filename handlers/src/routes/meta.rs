@@ -46,6 +46,6 @@ async fn capabilities(State(state): State<AppState>) -> Response {
             "synchronous": store.sync_mode().as_str(),
         },
         "dev_auth": http.dev_auth,
-        "github_oauth": false,
+        "github_oauth": http.github.is_some(),
     }))
 }

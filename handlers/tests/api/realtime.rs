@@ -88,13 +88,24 @@ async fn long_poll_returns_as_soon_as_an_event_exists() {
     );
     let waiting = app.get(&path).token(&app.member.token);
     let started = Instant::now();
-    let poll = tokio::spawn(waiting.send());
+    let poll = tokio::spawn(async move {
+        let res = waiting.send().await;
+        (res, Instant::now())
+    });
     tokio::time::sleep(Duration::from_millis(200)).await;
     app.send(&app.owner, "wake up").await;
-    let res = poll.await.unwrap().expect(StatusCode::OK);
+    let posted = Instant::now();
+    let (res, returned) = poll.await.unwrap();
+    let res = res.expect(StatusCode::OK);
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "returned early, not at the deadline"
+    );
+    // The commit wakes the poll before the post's own response is even written.
+    let late = returned.saturating_duration_since(posted);
+    assert!(
+        late < Duration::from_millis(50),
+        "long-poll woke {late:?} after the post returned"
     );
     assert_eq!(res.body["events"][0]["type"], "message.created");
 

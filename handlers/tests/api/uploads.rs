@@ -1060,6 +1060,31 @@ async fn dm_attachments_are_private_to_the_conversation() {
         .send()
         .await
         .expect_error(StatusCode::NOT_FOUND, "not_found");
+
+    // The uploader keeps access to their own file when someone sends it in a DM.
+    let cooks = upload(&app, &cook, "menu.txt", "text/plain", b"soup").await;
+    app.post(&format!("/api/dms/{dm_id}/messages"))
+        .token(&app.owner.token)
+        .json(json!({"body": "fwd", "upload_ids": [id(&cooks)]}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let got = download(&app, &cook, &id(&cooks))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(got.text, "soup");
+    let fourth = app
+        .chat
+        .admin_create_user("Deckhand", "deck@example.com", Some(&app.workspace_id))
+        .await
+        .unwrap();
+    let deckhand = Person {
+        token: app.chat.create_session(&fourth.id).await.unwrap().token,
+        id: fourth.id,
+    };
+    download(&app, &deckhand, &id(&cooks))
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
 }
 
 // ---- S3 (s3s-fs) ---------------------------------------------------------------------------

@@ -443,22 +443,27 @@ async fn insert_row(conn: &Connection, new: InsertUpload<'_>) -> Result<()> {
 }
 
 /// True when `user_id` (a member of the upload's workspace) may see the upload: nothing
-/// attached, or one of its live messages is visible to them.
-async fn upload_visible(conn: &Connection, upload_id: &str, user_id: &str) -> Result<bool> {
+/// attached, or one of its live messages is visible to them. Its owner sees it while any
+/// of its messages lives (someone else may have attached it to a DM the owner is not in).
+async fn upload_visible(conn: &Connection, upload: &UploadDetails, user_id: &str) -> Result<bool> {
     let attached: Vec<(String, Option<String>)> = query_all(
         conn,
         "SELECT m.id, m.deleted_at FROM message_attachments a JOIN messages m ON m.id = a.message_id
          WHERE a.upload_id = ?1",
-        [upload_id],
+        [upload.id.as_str()],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )
     .await?;
     if attached.is_empty() {
         return Ok(true);
     }
+    let owner = upload.owner_id == user_id;
     for (message_id, deleted_at) in attached {
         if deleted_at.is_some() {
             continue;
+        }
+        if owner {
+            return Ok(true);
         }
         match access::visible_message(conn, &message_id, user_id).await {
             Ok(_) => return Ok(true),
@@ -478,7 +483,7 @@ async fn visible_row(conn: &Connection, upload_id: &str, user_id: &str) -> Resul
     access::member_role(conn, &row.details.workspace_id, user_id)
         .await
         .map_err(|_| Error::not_found("upload"))?;
-    if !upload_visible(conn, upload_id, user_id).await? {
+    if !upload_visible(conn, &row.details, user_id).await? {
         return Err(Error::not_found("upload"));
     }
     Ok(row)
@@ -505,7 +510,7 @@ async fn attach_checked(
             "upload and message workspaces differ",
         ));
     }
-    if !upload_visible(tx, upload_id, user_id).await? {
+    if !upload_visible(tx, &row.details, user_id).await? {
         return Err(Error::not_found("upload"));
     }
     Ok(tx
@@ -583,8 +588,10 @@ enum Recorded {
     Replayed(UploadDetails),
 }
 
+/// The transaction of a completion: the ready upload, or its row was dropped because the
+/// quota no longer fits (the object is deleted after the commit).
 enum Completed {
-    Ready(UploadDetails),
+    Ready(Box<UploadDetails>),
     QuotaExceeded,
 }
 
@@ -999,7 +1006,7 @@ impl Chat {
                     .ok_or_else(|| Error::not_found("upload"))?;
                 access::member_role(&tx, &row.details.workspace_id, &owner).await?;
                 if row.details.status == "ready" {
-                    return Ok(Completed::Ready(row.details));
+                    return Ok(Completed::Ready(Box::new(row.details)));
                 }
                 let used = quota_used(&tx, &row.details.workspace_id, &owner, &id).await?;
                 if used.saturating_add(row.details.byte_size as u64) > quota {
@@ -1013,14 +1020,14 @@ impl Chat {
                     (id.as_str(), direct as i64),
                 )
                 .await?;
-                Ok(Completed::Ready(UploadDetails {
+                Ok(Completed::Ready(Box::new(UploadDetails {
                     status: "ready".to_string(),
                     ..row.details
-                }))
+                })))
             })
             .await;
         match outcome {
-            Ok(Completed::Ready(details)) => Ok(details),
+            Ok(Completed::Ready(details)) => Ok(*details),
             Ok(Completed::QuotaExceeded) => {
                 store.delete_quietly(&row.key).await;
                 Err(quota_exceeded())

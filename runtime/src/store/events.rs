@@ -290,3 +290,80 @@ mod tests {
         );
     }
 }
+
+/// The newest event-log position (`event_log_state.position`), read on a pooled connection.
+pub async fn current_position(store: &super::Store) -> Result<i64> {
+    let conn = store.reader().await?;
+    Ok(log_state(&conn).await?.1)
+}
+
+/// Which events `prune` removes from one workspace. Every set bound must hold for an
+/// event to go; at least one of `before` / `keep_latest` is required.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PruneBounds {
+    /// Events created strictly before this RFC 3339 UTC time.
+    pub before: Option<String>,
+    /// Never the newest N events of the workspace.
+    pub keep_latest: Option<i64>,
+}
+
+/// Deletes old events of a workspace in one write transaction; returns how many went.
+/// An unknown workspace is 404; no bound at all is 400 `prune_bound_required`.
+pub async fn prune(store: &super::Store, workspace_id: &str, bounds: PruneBounds) -> Result<u64> {
+    if bounds.before.is_none() && bounds.keep_latest.is_none() {
+        return Err(Error::invalid(
+            "prune_bound_required",
+            "give --older-than-days, --before or --keep-latest",
+        ));
+    }
+    if bounds.keep_latest.is_some_and(|n| n < 0) {
+        return Err(Error::invalid(
+            "invalid_keep_latest",
+            "keep-latest must not be negative",
+        ));
+    }
+    let before = match &bounds.before {
+        Some(at) => Some(clock::format(clock::parse(at).ok_or_else(|| {
+            Error::invalid("invalid_before", "before must be an RFC 3339 time")
+        })?)),
+        None => None,
+    };
+    let workspace_id = workspace_id.trim().to_string();
+    store
+        .write(move |tx| async move {
+            if !super::workspaces::by_id_exists(&tx, &workspace_id).await? {
+                return Err(Error::not_found("workspace"));
+            }
+            // The highest position that may go: below the kept tail, and created before
+            // the cutoff. Positions increase with commit time, so this is a prefix.
+            let mut through = i64::MAX;
+            if let Some(keep) = bounds.keep_latest.filter(|n| *n > 0) {
+                // The keep-th newest event stays, and everything after it.
+                let kept = query_opt(
+                    &tx,
+                    "SELECT position FROM events WHERE workspace_id = ?1
+                     ORDER BY position DESC LIMIT 1 OFFSET ?2",
+                    (workspace_id.as_str(), keep - 1),
+                    |r| Ok(r.get::<i64>(0)?),
+                )
+                .await?;
+                through = kept.map_or(0, |p| p - 1);
+            }
+            if let Some(before) = &before {
+                through = through.min(
+                    query_i64(
+                        &tx,
+                        "SELECT COALESCE(MAX(position), 0) FROM events
+                         WHERE workspace_id = ?1 AND julianday(created_at) < julianday(?2)",
+                        (workspace_id.as_str(), before.as_str()),
+                    )
+                    .await?,
+                );
+            }
+            if through <= 0 {
+                return Ok(0);
+            }
+            prune_through(&tx, &workspace_id, through).await
+        })
+        .await
+}

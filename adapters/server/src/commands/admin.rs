@@ -3,9 +3,13 @@
 //! same file: WAL lets both read, and the busy timeout queues the writes.
 
 use super::{open_chat, print_line};
-use crate::cli::{AdminArgs, AdminCommand, InviteCommand, MagicLinkCommand, UserCommand};
+use crate::cli::{
+    AdminArgs, AdminCommand, EventsCommand, EventsPruneArgs, InviteCommand, MagicLinkCommand,
+    UserCommand,
+};
 use crate::config::StoreConfig;
 use crate::error::CliError;
+use clickclack_runtime::store::events::{self, PruneBounds};
 
 pub async fn execute(args: AdminArgs) -> Result<(), CliError> {
     let Some(command) = args.command else {
@@ -57,5 +61,48 @@ pub async fn execute(args: AdminArgs) -> Result<(), CliError> {
             tracing::info!(magic_link_id = %link.id, expires_at = %link.expires_at, "magic link created");
             print_line(&link.token)
         }
+        AdminCommand::Events {
+            command: EventsCommand::Prune(a),
+        } => prune_events(a).await,
     }
+}
+
+const PRUNE_USAGE: &str = "usage: clickclack admin events prune --workspace wsp_… \
+[--older-than-days N] [--before RFC3339] [--keep-latest N] (at least one bound)";
+
+/// `admin events prune`: with both `--before` and `--older-than-days` the earlier cutoff
+/// applies (every bound must hold); prints the number of removed events.
+async fn prune_events(a: EventsPruneArgs) -> Result<(), CliError> {
+    if a.workspace.trim().is_empty()
+        || (a.older_than_days.is_none() && a.before.is_none() && a.keep_latest.is_none())
+    {
+        return Err(CliError::usage(PRUNE_USAGE));
+    }
+    let mut cutoffs = Vec::new();
+    if let Some(before) = &a.before {
+        let at = clickclack_runtime::clock::parse(before.trim()).ok_or_else(|| {
+            CliError::usage(format!("invalid --before {before:?}: expected RFC 3339"))
+        })?;
+        cutoffs.push(at);
+    }
+    if let Some(days) = a.older_than_days {
+        cutoffs.push(
+            clickclack_runtime::clock::now()
+                - std::time::Duration::from_secs(u64::from(days) * 86_400),
+        );
+    }
+    let bounds = PruneBounds {
+        // Both bounds must hold: the earlier cutoff wins.
+        before: cutoffs
+            .into_iter()
+            .min()
+            .map(clickclack_runtime::clock::format),
+        keep_latest: a.keep_latest.map(i64::from),
+    };
+    let chat = open_chat(&StoreConfig::from_args(&a.store)?).await?;
+    let result = events::prune(chat.store(), &a.workspace, bounds).await;
+    chat.store().close().await;
+    let removed = result?;
+    tracing::info!(workspace_id = %a.workspace.trim(), removed, "events pruned");
+    print_line(&removed.to_string())
 }

@@ -6,7 +6,8 @@ use crate::cli::ServeArgs;
 use crate::config::ServeConfig;
 use crate::error::CliError;
 use crate::realtime::{tailer, ws, Hub};
-use clickclack_handlers::{AppState, HttpConfig};
+use clickclack_handlers::limits::RateLimits;
+use clickclack_handlers::{AppState, Gauge, HttpConfig};
 use clickclack_runtime::chat::{Chat, ChatConfig};
 use clickclack_runtime::uploads::UploadStore;
 use clickclack_runtime::ErrorKind;
@@ -82,11 +83,19 @@ async fn serve_store(
     let local = listener
         .local_addr()
         .map_err(|e| CliError::failed(format!("cannot read the listening address: {e}")))?;
+    let sockets = hub.clone();
     let http = HttpConfig {
         dev_auth: config.dev_bootstrap,
         public_url: config.public_url.clone(),
         transports: vec!["ws", "poll"],
         max_upload_bytes: config.max_upload_bytes,
+        github: config.github.clone(),
+        metrics_enabled: config.metrics_enabled,
+        websockets_open: Some(Gauge::new(move || sockets.open_sockets() as u64)),
+        rate_limits: RateLimits::per_minute(
+            config.rate_limit_writes_per_minute,
+            config.rate_limit_auth_per_minute,
+        ),
         ..HttpConfig::default()
     };
     tracing::info!(
@@ -103,10 +112,10 @@ async fn serve_store(
 /// The server's router: the shared app plus the WebSocket route, with the hub reachable
 /// as an extension.
 pub fn router(state: AppState, hub: Arc<Hub>) -> axum::Router {
-    clickclack_handlers::router()
+    let routes = clickclack_handlers::router()
         .route("/api/realtime/ws", axum::routing::get(ws::handler))
-        .layer(axum::Extension(hub))
-        .with_state(state)
+        .layer(axum::Extension(hub));
+    clickclack_handlers::finish(routes, state)
 }
 
 /// Serves the app on `listener` until `shutdown` resolves, then closes WebSockets with

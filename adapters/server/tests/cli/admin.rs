@@ -140,3 +140,75 @@ fn migrate_prints_applied_migrations_and_honours_db_env() {
     again.env("CLICKCLACK_DB", "/nonexistent/ignored.db");
     assert_eq!(run(again).ok().lines().next().unwrap(), first);
 }
+
+#[test]
+fn admin_events_prune_removes_old_events_and_needs_a_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    clickclack(dir.path(), &["admin", "bootstrap", "--data", data]).ok();
+    let db = Path::new(data).join("clickclack.db");
+    // Bootstrap wrote one `channel.created`; date it 2019 and add four later events.
+    let workspace = super::common::stock_sqlite(
+        &db,
+        r#"
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+ws = db.execute("SELECT id FROM workspaces").fetchone()[0]
+epoch, pos = db.execute("SELECT epoch, position FROM event_log_state").fetchone()
+db.execute("UPDATE events SET created_at = '2019-12-31T00:00:00Z'")
+for i, day in enumerate(["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-04"]):
+    pos += 1
+    db.execute(
+        "INSERT INTO events (id, cursor, position, workspace_id, type, payload_json, created_at)"
+        " VALUES (?, ?, ?, ?, 'message.created', '{}', ?)",
+        ("evt_old%d" % i, "cur_%s_%016d" % (epoch, pos), pos, ws, day + "T00:00:00.5Z"))
+db.execute("UPDATE event_log_state SET position = ?", (pos,))
+db.commit()
+print(json.dumps(ws))
+"#,
+    );
+    let workspace = workspace.as_str().unwrap().to_string();
+    let prune = |extra: &[&str]| {
+        let mut args = vec!["admin", "events", "prune", "--data", data];
+        args.extend_from_slice(extra);
+        clickclack(dir.path(), &args)
+    };
+    let none = prune(&["--workspace", &workspace]);
+    assert_eq!(none.code, 2, "{none:?}");
+    assert!(
+        none.stderr.contains("at least one bound"),
+        "{}",
+        none.stderr
+    );
+    let bad = prune(&["--workspace", &workspace, "--before", "yesterday"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+    let missing = prune(&["--workspace", "wsp_nope", "--keep-latest", "1"]);
+    assert_ne!(missing.code, 0, "{missing:?}");
+
+    // Before Jan 3 → channel.created and the Jan 1 and Jan 2 events.
+    let out = prune(&[
+        "--workspace",
+        &workspace,
+        "--before",
+        "2020-01-03T00:00:00Z",
+    ]);
+    assert_eq!(out.ok(), "3");
+    // Both bounds must hold: older than a year, but keep the newest 1 → only Jan 3.
+    let out = prune(&[
+        "--workspace",
+        &workspace,
+        "--older-than-days",
+        "365",
+        "--keep-latest",
+        "1",
+    ]);
+    assert_eq!(out.ok(), "1");
+    let out = prune(&["--workspace", &workspace, "--keep-latest", "5"]);
+    assert_eq!(out.ok(), "0");
+    let left = super::common::stock_sqlite(
+        &db,
+        "import json, sqlite3, sys\nprint(json.dumps([r[0] for r in sqlite3.connect(sys.argv[1]).execute('SELECT type FROM events ORDER BY position')]))",
+    );
+    assert_eq!(left, serde_json::json!(["message.created"]));
+}
