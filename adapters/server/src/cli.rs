@@ -85,7 +85,7 @@ pub struct StoreArgs {
     /// Database: a path, `file:` or `sqlite://` URL [default: DATA/clickclack.db]
     #[arg(long, env = "CLICKCLACK_DB", value_name = "PATH|URL")]
     pub db: Option<String>,
-    /// JSON configuration file (keys: addr, data, db, dev_bootstrap, public_url, sync)
+    /// JSON configuration file (keys as in docs/configuration.md, e.g. addr, data, db, dev_bootstrap, uploads)
     #[arg(long, env = "CLICKCLACK_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
