@@ -1,7 +1,7 @@
 //! `fanout`: N WebSockets in one workspace of a release `clickclack serve`, M posts per
 //! second over HTTP; reports deliveries/s, post→receive latency (p50/p99) and resident
 //! memory per idle socket. In the same run a baseline: a minimal tokio-tungstenite
-//! broadcast server (no database, no HTTP) doing the same fan-out. Also measures long-poll
+//! broadcast server (no database, no HTTP, its own process) doing the same fan-out. Also measures long-poll
 //! wake latency (post sent → poll response).
 
 use crate::server::Server;
@@ -62,17 +62,17 @@ async fn open_sockets(
         .map(|_| {
             let url = url.to_string();
             async move {
-                for attempt in 0..5 {
+                for attempt in 0..20 {
                     match tokio_tungstenite::connect_async(url.as_str()).await {
                         Ok((s, _)) => return s,
-                        Err(e) if attempt == 4 => panic!("connect: {e}"),
-                        Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                        Err(e) if attempt == 19 => panic!("connect: {e}"),
+                        Err(_) => tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await,
                     }
                 }
                 unreachable!()
             }
         })
-        .buffer_unordered(128);
+        .buffer_unordered(64);
     while let Some(s) = pending.next().await {
         sockets.push(s);
     }
@@ -132,41 +132,54 @@ async fn run_clickclack(server: &Server, n: usize, rate: u64, seconds: u64) -> F
     }
 }
 
-/// The baseline: accept WebSockets, forward every text a publisher sends to all of them.
-async fn run_baseline(n: usize, rate: u64, seconds: u64) -> FanoutResult {
+/// The baseline server (`clickclack-bench broadcast-server`, its own process so both sides
+/// have their own file-descriptor budget): accepts WebSockets and forwards every text a
+/// publisher (`/?publisher`) sends to all other sockets. Prints its port on stdout.
+pub async fn broadcast_server() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
+    println!("{}", listener.local_addr().unwrap().port());
     let (tx, _) = tokio::sync::broadcast::channel::<String>(1024);
-    let server_tx = tx.clone();
-    let server = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut publisher = false;
+            let callback = |req: &tokio_tungstenite::tungstenite::handshake::server::Request, res| {
+                publisher = req.uri().query() == Some("publisher");
+                Ok(res)
+            };
+            let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else { return };
+            let (mut sink, mut stream) = ws.split();
+            if publisher {
+                while let Some(Ok(Message::Text(text))) = stream.next().await {
+                    let _ = tx.send(text.to_string());
+                }
+                return;
+            }
+            let mut rx = tx.subscribe();
+            while let Ok(text) = rx.recv().await {
+                if sink.send(Message::Text(text.into())).await.is_err() {
                     break;
-                };
-                let mut rx = server_tx.subscribe();
-                tokio::spawn(async move {
-                    let Ok(ws) = tokio_tungstenite::accept_async(stream).await else {
-                        return;
-                    };
-                    let (mut sink, _) = ws.split();
-                    while let Ok(text) = rx.recv().await {
-                        if text == "__stop__"
-                            || sink.send(Message::Text(text.into())).await.is_err()
-                        {
-                            break;
-                        }
-                    }
-                });
+                }
             }
         });
-    });
-    let sockets = open_sockets(&format!("ws://{addr}/"), n).await;
+    }
+}
+
+async fn run_baseline(n: usize, rate: u64, seconds: u64) -> FanoutResult {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .arg("broadcast-server")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the baseline broadcast server");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let port: u16 = line.trim().parse().expect("baseline port");
+    let sockets = open_sockets(&format!("ws://127.0.0.1:{port}/"), n).await;
+    let (mut publisher, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/?publisher"))
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let posts = (rate * seconds) as usize;
     let samples = Arc::new(Mutex::new(Vec::with_capacity(n * posts)));
@@ -174,12 +187,7 @@ async fn run_baseline(n: usize, rate: u64, seconds: u64) -> FanoutResult {
     let mut readers = Vec::new();
     for socket in sockets {
         let (_, stream) = socket.split();
-        readers.push(tokio::spawn(reader(
-            stream,
-            samples.clone(),
-            posts,
-            done.clone(),
-        )));
+        readers.push(tokio::spawn(reader(stream, samples.clone(), posts, done.clone())));
     }
     let started = Instant::now();
     let interval = Duration::from_micros(1_000_000 / rate);
@@ -189,21 +197,16 @@ async fn run_baseline(n: usize, rate: u64, seconds: u64) -> FanoutResult {
             "{{\"type\":\"message.created\",\"payload\":{{\"message_id\":\"msg_{i}\",\"nonce\":\"t{}\"}}}}",
             now_micros()
         );
-        let _ = tx.send(event);
+        publisher.send(Message::Text(event.into())).await.unwrap();
     }
     for r in readers {
         let _ = r.await;
     }
     let elapsed = started.elapsed();
-    let _ = tx.send("__stop__".into());
-    drop(server);
+    let _ = child.kill();
+    let _ = child.wait();
     let samples = std::mem::take(&mut *samples.lock().unwrap());
-    FanoutResult {
-        sockets: n,
-        posts,
-        deliveries: Outcome::new(samples, elapsed, 0),
-        rss_per_socket_kib: None,
-    }
+    FanoutResult { sockets: n, posts, deliveries: Outcome::new(samples, elapsed, 0), rss_per_socket_kib: None }
 }
 
 /// Post sent → long-poll response, `rounds` times.

@@ -30,6 +30,7 @@ async fn main() {
         "sends" => sends(Duration::from_secs(seconds)).await,
         "search" => search::run(&args).await,
         "fanout" => fanout::run(&args).await,
+        "broadcast-server" => fanout::broadcast_server().await,
         other => {
             eprintln!("unknown benchmark {other:?}; available: sends, search, fanout");
             std::process::exit(2);
