@@ -66,7 +66,9 @@ async fn open_sockets(
                     match tokio_tungstenite::connect_async(url.as_str()).await {
                         Ok((s, _)) => return s,
                         Err(e) if attempt == 19 => panic!("connect: {e}"),
-                        Err(_) => tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await,
+                        Err(_) => {
+                            tokio::time::sleep(Duration::from_millis(100 * (attempt + 1))).await
+                        }
                     }
                 }
                 unreachable!()
@@ -135,20 +137,27 @@ async fn run_clickclack(server: &Server, n: usize, rate: u64, seconds: u64) -> F
 /// The baseline server (`clickclack-bench broadcast-server`, its own process so both sides
 /// have their own file-descriptor budget): accepts WebSockets and forwards every text a
 /// publisher (`/?publisher`) sends to all other sockets. Prints its port on stdout.
+// The handshake callback's error type is tungstenite's (large) HTTP response.
+#[allow(clippy::result_large_err)]
 pub async fn broadcast_server() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     println!("{}", listener.local_addr().unwrap().port());
     let (tx, _) = tokio::sync::broadcast::channel::<String>(1024);
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
         let tx = tx.clone();
         tokio::spawn(async move {
             let mut publisher = false;
-            let callback = |req: &tokio_tungstenite::tungstenite::handshake::server::Request, res| {
+            let callback = |req: &tokio_tungstenite::tungstenite::handshake::server::Request,
+                            res| {
                 publisher = req.uri().query() == Some("publisher");
                 Ok(res)
             };
-            let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else { return };
+            let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
+                return;
+            };
             let (mut sink, mut stream) = ws.split();
             if publisher {
                 while let Some(Ok(Message::Text(text))) = stream.next().await {
@@ -174,12 +183,15 @@ async fn run_baseline(n: usize, rate: u64, seconds: u64) -> FanoutResult {
         .spawn()
         .expect("start the baseline broadcast server");
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let port: u16 = line.trim().parse().expect("baseline port");
     let sockets = open_sockets(&format!("ws://127.0.0.1:{port}/"), n).await;
-    let (mut publisher, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/?publisher"))
-        .await
-        .unwrap();
+    let (mut publisher, _) =
+        tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/?publisher"))
+            .await
+            .unwrap();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let posts = (rate * seconds) as usize;
     let samples = Arc::new(Mutex::new(Vec::with_capacity(n * posts)));
@@ -187,7 +199,12 @@ async fn run_baseline(n: usize, rate: u64, seconds: u64) -> FanoutResult {
     let mut readers = Vec::new();
     for socket in sockets {
         let (_, stream) = socket.split();
-        readers.push(tokio::spawn(reader(stream, samples.clone(), posts, done.clone())));
+        readers.push(tokio::spawn(reader(
+            stream,
+            samples.clone(),
+            posts,
+            done.clone(),
+        )));
     }
     let started = Instant::now();
     let interval = Duration::from_micros(1_000_000 / rate);
@@ -206,7 +223,12 @@ async fn run_baseline(n: usize, rate: u64, seconds: u64) -> FanoutResult {
     let _ = child.kill();
     let _ = child.wait();
     let samples = std::mem::take(&mut *samples.lock().unwrap());
-    FanoutResult { sockets: n, posts, deliveries: Outcome::new(samples, elapsed, 0), rss_per_socket_kib: None }
+    FanoutResult {
+        sockets: n,
+        posts,
+        deliveries: Outcome::new(samples, elapsed, 0),
+        rss_per_socket_kib: None,
+    }
 }
 
 /// Post sent → long-poll response, `rounds` times.
