@@ -446,6 +446,32 @@ test('screenshots of the main screens, light and dark', async () => {
   }
 });
 
+test('upload an image: it previews for everyone and the download serves the bytes', async () => {
+  // A 1×1 PNG.
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  for (const page of [a, b]) await page.goto(`${server.url}/app/${ws}/${general}`);
+  await a.locator('input[type="file"]').setInputFiles({ name: 'crab.png', mimeType: 'image/png', buffer: png });
+  await send(a, 'a crab for the record');
+  for (const page of [a, b]) {
+    const img = msg(page, 'a crab for the record').locator('img[alt="crab.png"]');
+    await img.waitFor({ timeout: LIVE });
+    await page.waitForFunction(
+      (el) => el.complete && el.naturalWidth === 1,
+      await img.elementHandle(),
+      { timeout: LIVE },
+    );
+  }
+  const src = await msg(b, 'a crab for the record').locator('img[alt="crab.png"]').getAttribute('src');
+  const res = await b.request.get(new URL(src, server.url).toString());
+  assert.equal(res.status(), 200);
+  assert.equal(res.headers()['content-type'], 'image/png');
+  assert.equal(res.headers()['x-content-type-options'], 'nosniff');
+  assert.deepEqual(Buffer.from(await res.body()), png);
+});
+
 test('no uncaught page errors', () => {
   assert.deepEqual(pageErrors, []);
 });
