@@ -472,6 +472,32 @@ test('upload an image: it previews for everyone and the download serves the byte
   assert.deepEqual(Buffer.from(await res.body()), png);
 });
 
+test('files dropped on or pasted into the composer are attached', async () => {
+  const png = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+    'base64',
+  );
+  const transfer = (name) =>
+    a.evaluateHandle(
+      ({ bytes, name }) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], name, { type: 'image/png' }));
+        return dt;
+      },
+      { bytes: [...png], name },
+    );
+  await a.locator('.composer').dispatchEvent('drop', { dataTransfer: await transfer('dropped.png') });
+  await a.getByTestId('composer').evaluate((el, dt) => {
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, await transfer('pasted.png'));
+  await a.locator('.files .file', { hasText: 'dropped.png' }).waitFor();
+  await a.locator('.files .file', { hasText: 'pasted.png' }).waitFor();
+  await send(a, 'dropped and pasted');
+  for (const name of ['dropped.png', 'pasted.png']) {
+    await msg(b, 'dropped and pasted').locator(`img[alt="${name}"]`).waitFor({ timeout: LIVE });
+  }
+});
+
 test('no uncaught page errors', () => {
   assert.deepEqual(pageErrors, []);
 });

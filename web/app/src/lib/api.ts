@@ -226,12 +226,38 @@ export const api = {
       body: { workspace_id: ws, type, payload: {}, ...target },
     }),
 
-  upload: (ws: string, file: File) => {
-    const form = new FormData();
-    form.set('workspace_id', ws);
-    form.set('file', file, file.name);
-    return request<{ upload: Upload }>('POST', '/api/uploads', { form, query: { workspace_id: ws } });
-  },
+  /** Uploads one file; `onProgress` gets the sent fraction (0..1). XHR, because fetch
+   * cannot report upload progress. */
+  upload: (ws: string, file: File, onProgress?: (fraction: number) => void) =>
+    new Promise<{ upload: Upload }>((resolve, reject) => {
+      const form = new FormData();
+      form.set('workspace_id', ws);
+      form.set('file', file, file.name);
+      const xhr = new XMLHttpRequest();
+      xhr.open('POST', '/api/uploads' + qs({ workspace_id: ws }));
+      xhr.setRequestHeader('Accept', 'application/json');
+      xhr.setRequestHeader('X-ClickClack-CSRF', '1');
+      xhr.withCredentials = true;
+      xhr.upload.onprogress = (e) => {
+        if (e.lengthComputable && onProgress) onProgress(e.loaded / e.total);
+      };
+      xhr.onerror = () => reject(new ApiError(0, 'network', 'Network unavailable'));
+      xhr.onload = () => {
+        let data: Record<string, unknown> = {};
+        try {
+          data = JSON.parse(xhr.responseText || '{}');
+        } catch {
+          data = {};
+        }
+        if (xhr.status >= 200 && xhr.status < 300) {
+          onProgress?.(1);
+          resolve(data as unknown as { upload: Upload });
+        } else {
+          reject(new ApiError(xhr.status, String(data.code ?? 'http_' + xhr.status), String(data.error ?? 'Upload failed'), data));
+        }
+      };
+      xhr.send(form);
+    }),
   attach: (messageId: string, uploadId: string) =>
     request<unknown>('POST', `/api/messages/${enc(messageId)}/attachments`, {
       body: { upload_id: uploadId },

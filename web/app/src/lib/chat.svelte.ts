@@ -633,11 +633,14 @@ export class ChatStore {
     for (const p of this.pending) if (p.status === 'failed') this.retry(p.nonce);
   }
 
-  async uploadAndSend(files: File[], body: string): Promise<void> {
+  async uploadAndSend(files: File[], body: string, onProgress?: (fraction: number) => void): Promise<void> {
     if (!this.conv) return;
     const { kind, id } = this.conv;
     const uploads = [];
-    for (const f of files) uploads.push((await api.upload(this.wsId, f)).upload);
+    for (const [i, f] of files.entries()) {
+      const part = (fraction: number) => onProgress?.((i + fraction) / files.length);
+      uploads.push((await api.upload(this.wsId, f, part)).upload);
+    }
     const text = body.trim() || uploads.map((u) => u.filename).join(', ');
     const { message } = await api.post(kind, id, { body: text, nonce: makeNonce() });
     for (const u of uploads) await api.attach(message.id, u.id);
