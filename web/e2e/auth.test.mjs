@@ -48,3 +48,33 @@ test('without a session the app asks for a magic link, then opens the chat', asy
   await page.getByRole('heading', { name: 'Sign in' }).waitFor();
   await ctx.close();
 });
+
+test('the GitHub button appears only when the server has GitHub OAuth configured', async () => {
+  const plain = await browser.newContext();
+  const page = await plain.newPage();
+  await page.goto(`${server.url}/app`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await page.waitForTimeout(300);
+  assert.equal(await page.getByTestId('github-signin').count(), 0);
+  await plain.close();
+
+  const gh = new Server(['--dev-bootstrap=false'], {
+    CLICKCLACK_GITHUB_CLIENT_ID: 'e2e-client',
+    CLICKCLACK_GITHUB_CLIENT_SECRET: 'e2e-secret',
+  });
+  await gh.start();
+  try {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    await p.goto(`${gh.url}/app`);
+    const button = p.getByTestId('github-signin');
+    await button.waitFor();
+    assert.equal(await button.getAttribute('href'), '/api/auth/github/start');
+    const res = await fetch(`${gh.url}/api/auth/github/start`, { redirect: 'manual' });
+    assert.equal(res.status, 302);
+    assert.match(res.headers.get('location'), /client_id=e2e-client/);
+    await ctx.close();
+  } finally {
+    await gh.stop();
+  }
+});

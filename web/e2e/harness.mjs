@@ -44,9 +44,13 @@ async function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Server {
-  /** @param {string[]} args extra `serve` flags, e.g. ['--dev-bootstrap=false'] */
-  constructor(args = []) {
+  /**
+   * @param {string[]} args extra `serve` flags, e.g. ['--dev-bootstrap=false']
+   * @param {Record<string, string>} env extra environment, e.g. GitHub OAuth settings
+   */
+  constructor(args = [], env = {}) {
     this.args = args;
+    this.env = env;
     this.dir = mkdtempSync(join(tmpdir(), 'clickclack-e2e-'));
     this.proc = null;
     this.port = 0;
@@ -62,7 +66,7 @@ export class Server {
     this.port = await freePort();
     this.proc = spawn(BIN, ['serve', '--addr', `127.0.0.1:${this.port}`, '--data', this.dir, ...this.args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn', ...this.env },
     });
     const keep = (d) => {
       this.log = (this.log + d.toString()).slice(-20000);

@@ -128,6 +128,7 @@ export interface Capabilities {
   epoch: string;
   limits: Record<string, unknown>;
   dev_auth?: boolean;
+  github_oauth?: boolean;
 }
 
 export interface SearchResult {
