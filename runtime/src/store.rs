@@ -90,7 +90,7 @@ struct Inner {
     epoch: String,
     sync: SyncMode,
     location: DbLocation,
-    positions: watch::Receiver<i64>,
+    commits: watch::Receiver<i64>,
 }
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -122,12 +122,12 @@ impl Store {
         } else {
             migrate::check(&conn).await?;
         }
-        let (epoch, position) = events::log_state(&conn).await?;
-        let (positions_tx, positions) = watch::channel(position);
+        let (epoch, _) = events::log_state(&conn).await?;
+        let (commits_tx, commits) = watch::channel(0);
         let writer = writer::spawn(
             conn,
             options.notifier.clone(),
-            positions_tx,
+            commits_tx,
             options.max_batch.max(1),
         );
         Ok(Store {
@@ -138,7 +138,7 @@ impl Store {
                 epoch,
                 sync: options.sync,
                 location: options.location,
-                positions,
+                commits,
             }),
         })
     }
@@ -180,7 +180,7 @@ impl Store {
     /// Changes after every commit through this process that wrote durable or ephemeral
     /// events (a generation counter: waiters re-read, they never trust the value).
     pub fn commits(&self) -> watch::Receiver<i64> {
-        self.inner.positions.clone()
+        self.inner.commits.clone()
     }
 
     /// Batch statistics of the writer.

@@ -509,12 +509,7 @@ pub(crate) async fn resolve_quote(
 /// reactions, no attachments, a zero thread state for roots; only a quoted author is read.
 pub(crate) async fn fresh(tx: &Tx, mut message: Message) -> Result<Message> {
     if message.is_root() {
-        message.thread_state = Some(crate::model::ThreadState {
-            root_message_id: message.id.clone(),
-            reply_count: 0,
-            last_reply_at: None,
-            last_reply_author_ids: Vec::new(),
-        });
+        message.thread_state = Some(crate::model::ThreadState::empty(&message.id));
     }
     if let Some(author) = &message.quoted_author_id {
         message.quoted_author = crate::store::users::get(tx, author).await?;

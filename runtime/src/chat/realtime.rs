@@ -94,6 +94,21 @@ impl Chat {
         })
     }
 
+    /// Only the durable events after `after_cursor` visible to the caller, with their log
+    /// positions (what a WebSocket drain sends; no ephemeral or tail reads).
+    pub async fn durable_events(
+        &self,
+        actor: &Actor,
+        workspace_id: &str,
+        after_cursor: &str,
+        limit: i64,
+    ) -> Result<Vec<(i64, Event)>> {
+        let position = events::parse_cursor(self.store.epoch(), after_cursor)?;
+        let conn = self.store.reader().await?;
+        access::member_role(&conn, workspace_id, actor.id()).await?;
+        events::after(&conn, workspace_id, actor.id(), position, limit).await
+    }
+
     /// How many visible events wait after `after_cursor`, counting at most `cap + 1` (so a
     /// result above `cap` means "too many").
     pub async fn pending_events(

@@ -72,6 +72,18 @@ pub struct ThreadState {
     pub last_reply_author_ids: Vec<String>,
 }
 
+impl ThreadState {
+    /// The state of a root nobody has replied to.
+    pub fn empty(root_message_id: &str) -> Self {
+        Self {
+            root_message_id: root_message_id.to_string(),
+            reply_count: 0,
+            last_reply_at: None,
+            last_reply_author_ids: Vec::new(),
+        }
+    }
+}
+
 /// One emoji on a message: how many reacted and whether the caller did.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ReactionSummary {

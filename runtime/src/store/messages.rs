@@ -354,12 +354,7 @@ pub async fn thread_state(conn: &Connection, root_id: &str) -> Result<ThreadStat
         thread_state_from_row,
     )
     .await?
-    .unwrap_or_else(|| ThreadState {
-        root_message_id: root_id.to_string(),
-        reply_count: 0,
-        last_reply_at: None,
-        last_reply_author_ids: Vec::new(),
-    }))
+    .unwrap_or_else(|| ThreadState::empty(root_id)))
 }
 
 /// Records a reply: count + 1, last reply time, author first in a distinct list of 3.
@@ -532,12 +527,11 @@ pub async fn hydrate(conn: &Connection, messages: &mut [Message], viewer: &str) 
     for m in messages.iter_mut() {
         m.reactions = reactions.remove(&m.id).unwrap_or_default();
         if m.is_root() {
-            m.thread_state = Some(states.remove(&m.id).unwrap_or_else(|| ThreadState {
-                root_message_id: m.id.clone(),
-                reply_count: 0,
-                last_reply_at: None,
-                last_reply_author_ids: Vec::new(),
-            }));
+            m.thread_state = Some(
+                states
+                    .remove(&m.id)
+                    .unwrap_or_else(|| ThreadState::empty(&m.id)),
+            );
         }
         m.attachments = if m.deleted_at.is_some() {
             Vec::new()

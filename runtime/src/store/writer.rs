@@ -148,7 +148,7 @@ impl WriterHandle {
 pub(crate) fn spawn(
     conn: Connection,
     notifier: SharedNotifier,
-    positions: watch::Sender<i64>,
+    commits: watch::Sender<i64>,
     max_batch: usize,
 ) -> WriterHandle {
     let (tx, rx) = mpsc::channel::<Command>(4096);
@@ -165,7 +165,7 @@ pub(crate) fn spawn(
                 conn,
                 rx,
                 notifier,
-                positions,
+                commits,
                 max_batch,
                 thread_counters,
             ));
@@ -178,7 +178,7 @@ async fn writer_loop(
     conn: Connection,
     mut rx: mpsc::Receiver<Command>,
     notifier: SharedNotifier,
-    positions: watch::Sender<i64>,
+    commits: watch::Sender<i64>,
     max_batch: usize,
     counters: Arc<Counters>,
 ) {
@@ -206,7 +206,7 @@ async fn writer_loop(
         counters
             .commands
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        commit_batch(&conn, batch, &notifier, &positions).await;
+        commit_batch(&conn, batch, &notifier, &commits).await;
     }
     if let Some(done) = closing {
         let _ = done.send(());
@@ -217,7 +217,7 @@ async fn commit_batch(
     conn: &Connection,
     batch: Vec<Job>,
     notifier: &SharedNotifier,
-    positions: &watch::Sender<i64>,
+    commits: &watch::Sender<i64>,
 ) {
     if let Err(e) = conn.execute("BEGIN IMMEDIATE", ()).await {
         let err = Error::from(e);
@@ -253,7 +253,7 @@ async fn commit_batch(
             for completion in completions {
                 completion(Ok(()));
             }
-            announce(emitted, notifier, positions);
+            announce(emitted, notifier, commits);
         }
         Err(e) => {
             let err = Error::from(e);
@@ -266,19 +266,16 @@ async fn commit_batch(
     }
 }
 
-fn announce(emitted: Vec<EmittedEvent>, notifier: &SharedNotifier, positions: &watch::Sender<i64>) {
+fn announce(emitted: Vec<EmittedEvent>, notifier: &SharedNotifier, commits: &watch::Sender<i64>) {
     if emitted.is_empty() {
         return;
     }
     let mut newest: HashMap<String, i64> = HashMap::new();
-    let mut max = 0;
     for e in emitted {
-        max = max.max(e.position);
         let slot = newest.entry(e.workspace_id).or_insert(e.position);
         *slot = (*slot).max(e.position);
     }
-    let _ = max;
-    positions.send_modify(|generation| *generation += 1);
+    commits.send_modify(|generation| *generation += 1);
     for (workspace_id, position) in newest {
         notifier.notify(&workspace_id, position);
     }

@@ -290,14 +290,14 @@ async fn drain(
     }
     loop {
         let page = chat
-            .events(actor, workspace_id, &at.cursor, Some(PAGE), false)
+            .durable_events(actor, workspace_id, &at.cursor, PAGE)
             .await
             .map_err(|_| Stop::Gone)?;
-        let full = page.events.len() as i64 == PAGE;
-        for event in page.events {
+        let full = page.len() as i64 == PAGE;
+        for (position, event) in page {
             let text = serde_json::to_string(&event).map_err(|_| Stop::Gone)?;
             send(sink, Message::Text(text.into())).await?;
-            at.position = chat.cursor_position(&event.cursor).unwrap_or(at.position);
+            at.position = position;
             at.cursor = event.cursor;
         }
         if !full {
