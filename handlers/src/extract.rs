@@ -23,7 +23,8 @@ pub enum AuthVia {
     Dev,
 }
 
-/// The authenticated caller. Resolution order: `Authorization: Bearer` → `cc_session`
+/// The authenticated caller. Resolution order: `Authorization: Bearer` (a bot token
+/// `ccb_…` first, then a session) → `cc_session`
 /// cookie (unsafe methods need `X-ClickClack-CSRF: 1` and same origin) → dev auth
 /// (`X-ClickClack-User`, then the first user) for local requests when enabled → 401.
 #[derive(Debug, Clone)]
@@ -79,12 +80,12 @@ impl FromRequestParts<AppState> for Caller {
             if token.is_empty() {
                 return Err(Error::unauthenticated().into());
             }
-            let user = chat
-                .session_user(&token)
+            let actor = chat
+                .bearer_actor(&token)
                 .await?
                 .ok_or_else(Error::unauthenticated)?;
             return Ok(Caller {
-                actor: Actor::new(user),
+                actor,
                 via: AuthVia::Bearer(token),
             });
         }

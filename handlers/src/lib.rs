@@ -15,6 +15,8 @@
 //! - [`layers`]: correlation ids, request logging and request metrics.
 //! - [`metrics`]: the `/metrics` registry; [`limits`]: in-memory rate limits.
 //! - [`spa`]: the embedded web app (`web/dist`) and the JSON 404 for unknown `/api/*`.
+//! - [`outgoing`]: the outgoing-webhook sender (sign, POST, record), run by the hosts —
+//!   the HTTP half of `clickclack_runtime::chat::webhooks`, which plans and schedules.
 
 pub mod error;
 pub mod extract;
@@ -22,6 +24,7 @@ pub mod layers;
 pub mod limits;
 pub mod metrics;
 pub mod origin;
+pub mod outgoing;
 pub mod routes;
 pub mod spa;
 pub mod state;

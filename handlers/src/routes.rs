@@ -1,12 +1,14 @@
 //! Route modules, one per resource. Each returns `Router<AppState>`; [`api`] merges them.
 
 mod auth;
+mod bots;
 mod channels;
 mod dms;
 mod github;
 mod hooks;
 mod messages;
 mod meta;
+mod openapi;
 mod pins;
 mod reactions;
 mod reads;
@@ -14,6 +16,7 @@ mod realtime;
 mod search;
 mod threads;
 mod uploads;
+mod webhooks;
 mod workspaces;
 
 pub use meta::health;
@@ -30,6 +33,7 @@ pub fn api() -> Router<AppState> {
         .merge(auth::routes())
         .merge(github::routes())
         .merge(meta::routes())
+        .merge(openapi::routes())
         .merge(workspaces::routes())
         .merge(channels::routes())
         .merge(messages::routes())
@@ -42,6 +46,8 @@ pub fn api() -> Router<AppState> {
         .merge(realtime::routes())
         .merge(search::routes())
         .merge(uploads::routes())
+        .merge(bots::routes())
+        .merge(webhooks::routes())
 }
 
 /// `201 Created` with a JSON body.

@@ -4,9 +4,11 @@
 
 mod access;
 mod auth;
+mod bots;
 mod channels;
 mod dms;
 mod hooks;
+mod mentions;
 mod messages;
 mod oauth;
 mod pins;
@@ -16,9 +18,13 @@ mod realtime;
 mod search;
 mod threads;
 mod uploads;
+pub mod webhooks;
 mod workspaces;
 
 pub use auth::{BootstrapResult, ConsumedMagicLink};
+pub use bots::{
+    clean_commands, expand_scopes, scopes, BotGrant, CreatedBot, MintedToken, NewBot, MAX_COMMANDS,
+};
 pub use channels::ChannelPatch;
 pub use dms::{OpenedConversation, MAX_DM_MEMBERS};
 pub use messages::{MessagePage, NewPost, PageQuery, Posted};
@@ -37,6 +43,7 @@ pub use uploads::{
     UploadStart, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_QUOTA_BYTES, MAX_UPLOADS_PER_MESSAGE,
     OCTET_STREAM,
 };
+pub use webhooks::{NewWebhook, WebhookPatch, WebhookPolicy};
 pub use workspaces::MemberPage;
 
 use crate::model::User;
@@ -44,18 +51,47 @@ use crate::store::Store;
 use crate::uploads::UploadStore;
 use std::sync::Arc;
 
-/// Who is calling: a resolved user.
+/// Who is calling: a resolved user, and what its bot token grants when it called with one.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user: User,
+    /// Set for callers authenticated by a `ccb_…` token (reference §21.12).
+    pub bot: Option<BotGrant>,
 }
 
 impl Actor {
     pub fn new(user: User) -> Self {
-        Self { user }
+        Self { user, bot: None }
+    }
+    /// A bot user calling with a token.
+    pub fn with_bot(user: User, grant: BotGrant) -> Self {
+        Self {
+            user,
+            bot: Some(grant),
+        }
     }
     pub fn id(&self) -> &str {
         &self.user.id
+    }
+    /// 403 `bot token is missing scope <scope>` for a bot token without `scope`; callers
+    /// without a bot token pass.
+    pub fn require(&self, scope: &str) -> crate::Result<()> {
+        match &self.bot {
+            Some(grant) if !grant.has(scope) => Err(crate::Error::forbidden(
+                "missing_scope",
+                format!("bot token is missing scope {scope}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+    /// 403 `bot token cannot access this workspace` for a bot token bound elsewhere.
+    pub fn require_workspace(&self, workspace_id: &str) -> crate::Result<()> {
+        match &self.bot {
+            Some(grant) if grant.workspace_id != workspace_id.trim() => {
+                Err(bots::other_workspace())
+            }
+            _ => Ok(()),
+        }
     }
 }
 

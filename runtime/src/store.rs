@@ -9,6 +9,7 @@ pub(crate) mod rows;
 mod writer;
 
 pub mod backup;
+pub mod bots;
 pub mod channels;
 pub mod conversations;
 pub mod ephemeral;
@@ -16,6 +17,7 @@ pub mod events;
 pub mod messages;
 pub mod search;
 pub mod users;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use location::DbLocation;
@@ -98,25 +100,14 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 impl Store {
     /// Opens (creating if needed) the database, applies pragmas and migrations, starts the writer.
     pub async fn open(options: StoreOptions) -> Result<Store> {
-        let path = options.location.path();
-        if let Some(parent) = path.parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    Error::unavailable(format!("cannot create {}: {e}", parent.display()))
-                })?;
-            }
-        }
-        let db = libsql::Builder::new_local(path)
-            .build()
-            .await
-            .map_err(|e| {
-                Error::unavailable(format!("cannot open database {}: {e}", path.display()))
-            })?;
-        let db = Arc::new(db);
+        let location = &options.location;
+        let db = Arc::new(open_database(location).await?);
         let conn = db.connect()?;
-        configure(&conn, options.sync).await?;
-        let mut rows = conn.query("PRAGMA journal_mode=WAL", ()).await?;
-        while rows.next().await?.is_some() {}
+        configure(&conn, location, options.sync).await?;
+        if location.is_local_file() {
+            let mut rows = conn.query("PRAGMA journal_mode=WAL", ()).await?;
+            while rows.next().await?.is_some() {}
+        }
         if options.migrate {
             migrate::run(&conn).await?;
         } else {
@@ -124,15 +115,17 @@ impl Store {
         }
         let (epoch, _) = events::log_state(&conn).await?;
         let (commits_tx, commits) = watch::channel(0);
-        let writer = writer::spawn(
-            conn,
-            options.notifier.clone(),
-            commits_tx,
-            options.max_batch.max(1),
-        );
+        // Group commit pays off when a commit is an fsync; over the network a batch would
+        // only hold the primary's write lock across round trips: one transaction each.
+        let max_batch = if location.is_local_file() {
+            options.max_batch.max(1)
+        } else {
+            1
+        };
+        let writer = writer::spawn(conn, options.notifier.clone(), commits_tx, max_batch);
         Ok(Store {
             inner: Arc::new(Inner {
-                pool: pool::Pool::new(db.clone(), options.sync),
+                pool: pool::Pool::new(db.clone(), options.location.clone(), options.sync),
                 db,
                 writer,
                 epoch,
@@ -202,17 +195,85 @@ impl Store {
     }
 }
 
-/// Per-connection pragmas.
-pub(crate) async fn configure(conn: &libsql::Connection, sync: SyncMode) -> Result<()> {
-    conn.busy_timeout(BUSY_TIMEOUT)?;
-    for pragma in [
-        "PRAGMA foreign_keys=ON".to_string(),
-        format!("PRAGMA synchronous={}", sync.as_str().to_uppercase()),
-        // Larger page cache and memory-mapped reads: full-text search and timelines touch
-        // many pages (measured ~1/3 off search latency on a 1M-message database).
-        "PRAGMA cache_size=-32768".to_string(),
-        "PRAGMA mmap_size=268435456".to_string(),
-    ] {
+/// Opens the libSQL database for a location: a local file (its directory created), a
+/// remote server, or an embedded replica synced once before use.
+async fn open_database(location: &DbLocation) -> Result<libsql::Database> {
+    let described = location.describe();
+    let cannot =
+        |e: libsql::Error| Error::unavailable(format!("cannot open database {described}: {e}"));
+    match location {
+        DbLocation::Local { path } => {
+            if let Some(parent) = path.parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        Error::unavailable(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+            }
+            libsql::Builder::new_local(path)
+                .build()
+                .await
+                .map_err(cannot)
+        }
+        DbLocation::Remote { url, auth_token } => {
+            libsql::Builder::new_remote(url.clone(), auth_token.clone())
+                .build()
+                .await
+                .map_err(cannot)
+        }
+        DbLocation::Replica {
+            path,
+            sync_url,
+            auth_token,
+            sync_interval,
+        } => {
+            if let Some(parent) = path.parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|e| {
+                        Error::unavailable(format!("cannot create {}: {e}", parent.display()))
+                    })?;
+                }
+            }
+            let db =
+                libsql::Builder::new_remote_replica(path, sync_url.clone(), auth_token.clone())
+                    .read_your_writes(true)
+                    .sync_interval(*sync_interval)
+                    .build()
+                    .await
+                    .map_err(cannot)?;
+            // Start from the primary's current state, not from whatever the file held.
+            db.sync().await.map_err(cannot)?;
+            Ok(db)
+        }
+    }
+}
+
+/// Per-connection pragmas. A local file gets them all; a replica only what applies to its
+/// local reads; a remote server keeps its own settings (foreign keys are asked for).
+pub(crate) async fn configure(
+    conn: &libsql::Connection,
+    location: &DbLocation,
+    sync: SyncMode,
+) -> Result<()> {
+    let pragmas: Vec<String> = match location {
+        DbLocation::Local { .. } => {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            vec![
+                "PRAGMA foreign_keys=ON".to_string(),
+                format!("PRAGMA synchronous={}", sync.as_str().to_uppercase()),
+                // Larger page cache and memory-mapped reads: full-text search and timelines
+                // touch many pages (measured ~1/3 off search latency on a 1M-message database).
+                "PRAGMA cache_size=-32768".to_string(),
+                "PRAGMA mmap_size=268435456".to_string(),
+            ]
+        }
+        DbLocation::Replica { .. } => {
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            vec!["PRAGMA cache_size=-32768".to_string()]
+        }
+        DbLocation::Remote { .. } => vec!["PRAGMA foreign_keys=ON".to_string()],
+    };
+    for pragma in pragmas {
         let mut rows = conn.query(&pragma, ()).await?;
         while rows.next().await?.is_some() {}
     }

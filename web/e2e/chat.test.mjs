@@ -237,6 +237,50 @@ test('direct message: start by name, unread badge, live delivery', async () => {
   await b.getByRole('heading', { name: '#general' }).waitFor();
 });
 
+test('presence: DMs show who is online, and going away turns the dot off', async () => {
+  // Bob's browser announces itself: Local Captain's DM with Bob shows him online.
+  const bobDm = a.locator('.sidebar').getByRole('link', { name: /Bob Barnacle/ });
+  await bobDm.locator('[data-presence="online"]').waitFor({ timeout: LIVE });
+  // Carl has no browser open: offline until he says otherwise over the API.
+  const carl = await server.createUser(ws, 'Carl Crayfish', 'carl@example.com', 'carl');
+  await server.api('POST', '/api/dms', { workspace_id: ws, member_ids: [carl.id] });
+  await a.reload();
+  const carlDm = a.locator('.sidebar').getByRole('link', { name: /Carl Crayfish/ });
+  await carlDm.locator('[data-presence="offline"]').waitFor({ timeout: LIVE });
+  const say = (status) =>
+    server.api('POST', '/api/realtime/ephemeral', { workspace_id: ws, type: 'presence.changed', payload: { status } }, {
+      authorization: `Bearer ${carl.session}`,
+    });
+  await say('online');
+  await carlDm.locator('[data-presence="online"]').waitFor({ timeout: LIVE });
+  await say('away');
+  await carlDm.locator('[data-presence="offline"]').waitFor({ timeout: LIVE });
+  await a.getByRole('link', { name: /general/ }).click();
+  await a.getByRole('heading', { name: '#general' }).waitFor();
+});
+
+test('typing in a thread shows in that thread for the other browser, not in the channel', async () => {
+  const root = await post(general, 'a thread to type in');
+  await msg(a, 'a thread to type in').waitFor({ timeout: LIVE });
+  await msg(b, 'a thread to type in').waitFor({ timeout: LIVE });
+  for (const page of [a, b]) {
+    await msg(page, 'a thread to type in').hover();
+    await msg(page, 'a thread to type in').getByRole('button', { name: 'Reply in thread' }).click();
+    await page.getByTestId('thread').waitFor();
+  }
+  const box = b.getByTestId('thread-composer');
+  await box.click();
+  await box.pressSequentially('pondering');
+  await a.getByTestId('thread-typing').getByText('Bob Barnacle is typing…').waitFor({ timeout: LIVE });
+  assert.equal(await a.getByText('Bob Barnacle is typing…').count(), 1, 'only the thread pane says so');
+  assert.ok(root.id);
+  await box.fill('');
+  for (const page of [a, b]) {
+    await page.keyboard.press('Escape');
+    await page.getByTestId('thread').waitFor({ state: 'detached' });
+  }
+});
+
 test('channels: create, unread badge in another browser, archive for owners', async () => {
   await a.getByRole('button', { name: 'Create a channel' }).click();
   await a.getByRole('textbox', { name: 'Channel name' }).fill('tide-pool');

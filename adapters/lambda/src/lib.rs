@@ -29,6 +29,10 @@ use lambda_http::RequestExt;
 use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+pub mod secrets;
+pub use secrets::SecretsExtension;
 
 /// The longest long-poll any host allows (decisions §4).
 pub const MAX_WAIT_CAP_SECONDS: u64 = 25;
@@ -68,6 +72,9 @@ pub struct LambdaConfig {
     pub upload_quota_bytes: u64,
     /// `CLICKCLACK_GITHUB_CLIENT_ID` + `_CLIENT_SECRET` (+ `_ALLOWED_ORG`).
     pub github: Option<GithubConfig>,
+    /// `CLICKCLACK_DB_AUTH_TOKEN_SECRET`: a Secrets Manager secret (name or ARN) holding
+    /// the libSQL token, read at cold start by [`LambdaConfig::resolve_secrets`].
+    pub db_auth_token_secret: Option<String>,
 }
 
 impl LambdaConfig {
@@ -86,7 +93,7 @@ impl LambdaConfig {
                 .filter(|v| !v.is_empty())
         };
         let db = match (get("CLICKCLACK_DB"), get("CLICKCLACK_DATA")) {
-            (Some(url), _) => parse_db(&url)?,
+            (Some(url), _) => parse_db(&url, &get)?,
             (None, Some(data)) => DbLocation::in_data_dir(&PathBuf::from(data)),
             (None, None) => {
                 return Err(StartupError(
@@ -171,7 +178,9 @@ impl LambdaConfig {
             get("CLICKCLACK_GITHUB_CLIENT_SECRET"),
             get("CLICKCLACK_GITHUB_ALLOWED_ORG"),
         );
+        let db_auth_token_secret = get("CLICKCLACK_DB_AUTH_TOKEN_SECRET");
         Ok(LambdaConfig {
+            db_auth_token_secret,
             db,
             sync,
             public_url,
@@ -197,19 +206,47 @@ impl LambdaConfig {
     }
 }
 
-fn parse_db(url: &str) -> Result<DbLocation, StartupError> {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("libsql://")
-        || lower.starts_with("https://")
-        || lower.starts_with("http://")
-    {
-        return Err(StartupError(format!(
-            "CLICKCLACK_DB {url:?} is a remote libSQL URL, which this build cannot open yet \
-             (remote/replica support is a follow-up); use a local database path"
-        )));
+/// `CLICKCLACK_DB` with `CLICKCLACK_DB_AUTH_TOKEN`, `CLICKCLACK_DB_SYNC_URL` (a local path
+/// becomes an embedded replica, e.g. in `/tmp`) and `CLICKCLACK_DB_SYNC_INTERVAL` (seconds).
+fn parse_db(url: &str, get: &impl Fn(&str) -> Option<String>) -> Result<DbLocation, StartupError> {
+    let invalid = |why: String| StartupError(format!("invalid CLICKCLACK_DB {url:?}: {why}"));
+    let mut db = DbLocation::parse(url).map_err(|e| invalid(e.message))?;
+    if let Some(sync_url) = get("CLICKCLACK_DB_SYNC_URL") {
+        db = db
+            .with_sync_url(&sync_url)
+            .map_err(|e| invalid(e.message))?;
     }
-    DbLocation::parse(url)
-        .map_err(|e| StartupError(format!("invalid CLICKCLACK_DB {url:?}: {}", e.message)))
+    if let Some(token) = get("CLICKCLACK_DB_AUTH_TOKEN") {
+        db = db.with_auth_token(&token);
+    }
+    if let Some(v) = get("CLICKCLACK_DB_SYNC_INTERVAL") {
+        let secs: f64 = v
+            .parse()
+            .ok()
+            .filter(|s: &f64| s.is_finite() && *s > 0.0)
+            .ok_or_else(|| {
+                StartupError(format!(
+                    "invalid CLICKCLACK_DB_SYNC_INTERVAL {v:?}: expected a positive number of seconds"
+                ))
+            })?;
+        db = db.with_sync_interval(Duration::from_secs_f64(secs));
+    }
+    Ok(db)
+}
+
+impl LambdaConfig {
+    /// Reads secrets named in the configuration (today the libSQL token from
+    /// `CLICKCLACK_DB_AUTH_TOKEN_SECRET`) through the Secrets extension; once per cold start.
+    pub async fn resolve_secrets(
+        &mut self,
+        extension: &SecretsExtension,
+    ) -> Result<(), StartupError> {
+        if let Some(secret_id) = &self.db_auth_token_secret {
+            let token = extension.secret_string(secret_id).await?;
+            self.db = self.db.clone().with_auth_token(&token);
+        }
+        Ok(())
+    }
 }
 
 /// `CLICKCLACK_PUBLIC_URL` as an origin: `http(s)://host[:port]`, no path, lowercased,
@@ -240,12 +277,13 @@ fn normalize_public_url(url: &str) -> Result<String, StartupError> {
 /// A database that does not exist or is behind the embedded migrations is an error whose
 /// message says to run `clickclack migrate`.
 pub async fn state_from_config(config: &LambdaConfig) -> Result<AppState, StartupError> {
-    let path = config.db.path();
-    if !path.exists() {
-        return Err(StartupError(format!(
-            "database schema is not current: {} does not exist; run `clickclack migrate` against it before deploying",
-            path.display()
-        )));
+    if let DbLocation::Local { path } = &config.db {
+        if !path.exists() {
+            return Err(StartupError(format!(
+                "database schema is not current: {} does not exist; run `clickclack migrate` against it before deploying",
+                path.display()
+            )));
+        }
     }
     let store = Store::open(StoreOptions {
         sync: config.sync,
@@ -256,7 +294,7 @@ pub async fn state_from_config(config: &LambdaConfig) -> Result<AppState, Startu
     .map_err(|e| {
         StartupError(format!(
             "cannot start with database {}: {}",
-            path.display(),
+            config.db.describe(),
             e.message
         ))
     })?;
@@ -281,7 +319,7 @@ pub async fn state_from_config(config: &LambdaConfig) -> Result<AppState, Startu
         None => tracing::warn!("CLICKCLACK_UPLOADS is not set: upload routes answer 503"),
     }
     tracing::info!(
-        db = %path.display(),
+        db = %config.db.describe(),
         sync = config.sync.as_str(),
         max_wait_seconds = config.max_wait_seconds,
         uploads = config.uploads.as_deref().unwrap_or("(off)"),
@@ -293,7 +331,11 @@ pub async fn state_from_config(config: &LambdaConfig) -> Result<AppState, Startu
 
 /// [`LambdaConfig::from_env`] then [`state_from_config`].
 pub async fn state_from_env() -> Result<AppState, StartupError> {
-    state_from_config(&LambdaConfig::from_env()?).await
+    let mut config = LambdaConfig::from_env()?;
+    config
+        .resolve_secrets(&SecretsExtension::from_lookup(|k| std::env::var(k).ok()))
+        .await?;
+    state_from_config(&config).await
 }
 
 /// The router this host serves: the shared app, reached at the origin root whatever the
@@ -386,18 +428,63 @@ mod tests {
     #[test]
     fn db_from_db_or_data() {
         let c = config(&[("CLICKCLACK_DB", "/mnt/a.db"), ("CLICKCLACK_DATA", "/x")]).unwrap();
-        assert_eq!(c.db.path(), Path::new("/mnt/a.db"));
+        assert_eq!(c.db.local_path(), Some(Path::new("/mnt/a.db")));
         let c = config(&[("CLICKCLACK_DATA", "/tmp/data")]).unwrap();
-        assert_eq!(c.db.path(), Path::new("/tmp/data/clickclack.db"));
+        assert_eq!(
+            c.db.local_path(),
+            Some(Path::new("/tmp/data/clickclack.db"))
+        );
         let c = config(&[("CLICKCLACK_DB", "  "), ("CLICKCLACK_DATA", "/d")]).unwrap();
-        assert_eq!(c.db.path(), Path::new("/d/clickclack.db"));
+        assert_eq!(c.db.local_path(), Some(Path::new("/d/clickclack.db")));
         assert!(config(&[]).unwrap_err().0.contains("CLICKCLACK_DB"));
     }
 
     #[test]
-    fn remote_libsql_is_a_clear_error_for_now() {
-        let e = config(&[("CLICKCLACK_DB", "libsql://chat-org.turso.io")]).unwrap_err();
-        assert!(e.0.contains("remote libSQL"), "{e}");
+    fn remote_and_replica_databases_by_url() {
+        let c = config(&[
+            ("CLICKCLACK_DB", "libsql://chat-org.turso.io"),
+            ("CLICKCLACK_DB_AUTH_TOKEN", "tok"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.db,
+            DbLocation::Remote {
+                url: "libsql://chat-org.turso.io".into(),
+                auth_token: "tok".into()
+            }
+        );
+        let c = config(&[
+            ("CLICKCLACK_DB", "/tmp/replica.db"),
+            ("CLICKCLACK_DB_SYNC_URL", "https://primary.example"),
+            ("CLICKCLACK_DB_SYNC_INTERVAL", "0.5"),
+            ("CLICKCLACK_DB_AUTH_TOKEN_SECRET", "clickclack/db-token"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.db,
+            DbLocation::Replica {
+                path: "/tmp/replica.db".into(),
+                sync_url: "https://primary.example".into(),
+                auth_token: String::new(),
+                sync_interval: Duration::from_millis(500),
+            }
+        );
+        assert_eq!(
+            c.db_auth_token_secret.as_deref(),
+            Some("clickclack/db-token")
+        );
+        let e = config(&[
+            ("CLICKCLACK_DB", "/tmp/r.db"),
+            ("CLICKCLACK_DB_SYNC_INTERVAL", "soon"),
+        ])
+        .unwrap_err();
+        assert!(e.0.contains("CLICKCLACK_DB_SYNC_INTERVAL"), "{e}");
+        let e = config(&[
+            ("CLICKCLACK_DB", "libsql://a"),
+            ("CLICKCLACK_DB_SYNC_URL", "libsql://b"),
+        ])
+        .unwrap_err();
+        assert!(e.0.contains("local database path"), "{e}");
     }
 
     #[test]

@@ -10,7 +10,9 @@ use std::path::PathBuf;
 
 /// The server-side commands; any other first word is a client command (see
 /// [`crate::client`]).
-pub const SERVER_COMMANDS: &[&str] = &["serve", "migrate", "admin", "backup", "export", "version"];
+pub const SERVER_COMMANDS: &[&str] = &[
+    "serve", "migrate", "admin", "backup", "export", "version", "webhooks",
+];
 
 /// ClickClack: a realtime team chat server.
 ///
@@ -44,6 +46,8 @@ pub enum Command {
     Export(ExportArgs),
     /// Print the version of this binary.
     Version(VersionArgs),
+    /// Outgoing event webhooks: send queued deliveries (docs/webhooks.md).
+    Webhooks(WebhooksArgs),
     /// Client mode: any other command (`login`, `send`, `events tail`, …), parsed by
     /// [`crate::client::args::ClientCli`]. Holds the arguments after the program name.
     #[command(external_subcommand)]
@@ -82,9 +86,24 @@ pub struct StoreArgs {
     /// Data directory (database, uploads) [default: ./data]
     #[arg(long, env = "CLICKCLACK_DATA", value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Database: a path, `file:` or `sqlite://` URL [default: DATA/clickclack.db]
+    /// Database: a path, `file:` or `sqlite://` URL, or a remote libSQL server
+    /// (`libsql://`, `https://`) [default: DATA/clickclack.db]
     #[arg(long, env = "CLICKCLACK_DB", value_name = "PATH|URL")]
     pub db: Option<String>,
+    /// Token for a remote libSQL server or a replica's primary
+    #[arg(
+        long,
+        env = "CLICKCLACK_DB_AUTH_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub db_auth_token: Option<String>,
+    /// Primary to replicate from: makes `--db` (a local path) an embedded replica
+    #[arg(long, env = "CLICKCLACK_DB_SYNC_URL", value_name = "URL")]
+    pub db_sync_url: Option<String>,
+    /// Seconds between an embedded replica's background syncs [default: 1]
+    #[arg(long, env = "CLICKCLACK_DB_SYNC_INTERVAL", value_name = "SECONDS")]
+    pub db_sync_interval: Option<f64>,
     /// JSON configuration file (keys as in docs/configuration.md, e.g. addr, data, db, dev_bootstrap, uploads)
     #[arg(long, env = "CLICKCLACK_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -157,6 +176,23 @@ pub struct ServeArgs {
     /// `/api/auth/*` requests per caller per minute [default: unlimited]
     #[arg(long, env = "CLICKCLACK_RATE_LIMIT_AUTH_PER_MINUTE", value_name = "N")]
     pub rate_limit_auth_per_minute: Option<u32>,
+    /// Log lines on stderr: `text` or `json` (one object per line) [default: text]
+    #[arg(long, env = "CLICKCLACK_LOG_FORMAT", value_enum, ignore_case = true)]
+    pub log_format: Option<LogFormat>,
+    /// Run the outgoing-webhook worker inside serve [default: true]
+    #[arg(
+        long,
+        env = "CLICKCLACK_WEBHOOKS_WORKER",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new(),
+    )]
+    pub webhooks_worker: Option<bool>,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
     /// GitHub OAuth (environment only, so the secret never shows in `ps`).
     #[arg(skip = env_setting("CLICKCLACK_GITHUB_CLIENT_ID"))]
     pub github_client_id: Option<String>,
@@ -205,6 +241,55 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: EventsCommand,
     },
+    /// Bots and their `ccb_…` tokens.
+    Bot {
+        #[command(subcommand)]
+        command: AdminBotCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminBotCommand {
+    /// Create a bot user (role `bot`) with a first token; prints JSON
+    /// `{bot, bot_token, token}`, or only the raw token with `--plain`.
+    Create(BotCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BotCreateArgs {
+    /// The workspace the bot joins (its tokens are bound to it).
+    #[arg(long, value_name = "wsp_…")]
+    pub workspace: String,
+    /// The acting user; must be an owner of the workspace.
+    #[arg(long, value_name = "usr_…")]
+    pub created_by: String,
+    /// The owning user (a member); omitted → a service bot.
+    #[arg(long, value_name = "usr_…")]
+    pub owner: Option<String>,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// Handle (2–32 of `a-z0-9_-`, `@` optional), unique.
+    #[arg(long)]
+    pub handle: String,
+    /// Avatar URL (http or https).
+    #[arg(long)]
+    pub avatar_url: Option<String>,
+    /// Name of the first token.
+    #[arg(long, default_value = "default")]
+    pub token_name: String,
+    /// Scopes and bundles, comma-separated (`bot:read`, `bot:write`, `bot:admin`,
+    /// `messages:write`, …).
+    #[arg(long, default_value = "bot:write")]
+    pub scopes: String,
+    /// Print only the raw token.
+    #[arg(long, conflicts_with = "json")]
+    pub plain: bool,
+    /// Print `{bot, bot_token, token}` as JSON (the default).
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -328,6 +413,10 @@ pub const SETTINGS_ENV: &[&str] = &[
     "CLICKCLACK_METRICS_ENABLED",
     "CLICKCLACK_RATE_LIMIT_WRITES_PER_MINUTE",
     "CLICKCLACK_RATE_LIMIT_AUTH_PER_MINUTE",
+    "CLICKCLACK_LOG_FORMAT",
+    "CLICKCLACK_WEBHOOKS_WORKER",
+    "CLICKCLACK_WEBHOOK_RETRY_SCHEDULE",
+    "CLICKCLACK_WEBHOOK_TIMEOUT_SECONDS",
 ];
 
 impl Cli {
@@ -396,4 +485,67 @@ impl ServeArgs {
     pub fn from_env() -> Result<ServeArgs, clap::Error> {
         ServeFromEnv::try_parse_from(["clickclack"]).map(|parsed| parsed.args)
     }
+}
+
+/// The format of log lines on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line (`timestamp`, `level`, `message`, fields, `target`).
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" => Some(Self::Text),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+}
+
+/// Outgoing-webhook delivery settings (serve's worker and `webhooks deliver`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct WebhookArgs {
+    /// Waits before each delivery attempt, e.g. `0s,1m,5m,30m`; its length is the most
+    /// attempts [default: 0s,1m,5m,30m,2h,6h,24h]
+    #[arg(long, env = "CLICKCLACK_WEBHOOK_RETRY_SCHEDULE", value_name = "DELAYS")]
+    pub webhook_retry_schedule: Option<String>,
+    /// Timeout of one delivery attempt in seconds [default: 10]
+    #[arg(
+        long,
+        env = "CLICKCLACK_WEBHOOK_TIMEOUT_SECONDS",
+        value_name = "SECONDS"
+    )]
+    pub webhook_timeout_seconds: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct WebhooksArgs {
+    #[command(subcommand)]
+    pub command: WebhooksCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Send due webhook deliveries; with `--once`, one pass then exit (for a scheduled job,
+    /// e.g. beside a Lambda deploy), else keep running until SIGINT/SIGTERM.
+    Deliver(WebhooksDeliverArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WebhooksDeliverArgs {
+    /// One pass (plan new events, attempt what is due), print a summary, exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Log lines on stderr: `text` or `json` [default: text]
+    #[arg(long, env = "CLICKCLACK_LOG_FORMAT", value_enum, ignore_case = true)]
+    pub log_format: Option<LogFormat>,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }

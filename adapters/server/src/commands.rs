@@ -6,6 +6,7 @@ pub mod backup;
 pub mod export;
 pub mod migrate;
 pub mod serve;
+pub mod webhooks;
 
 use crate::cli::{Cli, Command};
 use crate::config::StoreConfig;
@@ -27,7 +28,7 @@ pub fn dispatch(cli: Cli) -> ExitCode {
     if let Command::Client(argv) = command {
         return crate::client::main(argv);
     }
-    init_tracing();
+    init_tracing(log_format(&command));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -65,6 +66,7 @@ pub async fn execute(command: Command) -> Result<(), CliError> {
             crate::client::progress::while_running("exporting", export::execute(args)).await
         }
         Command::Version(args) => print_version(&args),
+        Command::Webhooks(args) => webhooks::execute(args).await,
         Command::Client(_) => Err(CliError::usage(
             "client commands run through clickclack::client::main",
         )),
@@ -85,14 +87,39 @@ fn print_version(args: &crate::cli::VersionArgs) -> Result<(), CliError> {
 
 /// Logs go to stderr (stdout is reserved for command output); `RUST_LOG` overrides the
 /// `info` default.
-fn init_tracing() {
+fn init_tracing(format: crate::cli::LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        crate::cli::LogFormat::Json => logs
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
+        crate::cli::LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).try_init(),
+    };
+}
+
+/// The log format of a command (`--log-format`/`CLICKCLACK_LOG_FORMAT`, else the config
+/// file's `log_format`), known before logging starts. A config file that cannot be read
+/// falls back to text here; the command itself then reports the error.
+fn log_format(command: &Command) -> crate::cli::LogFormat {
+    let (flag, store) = match command {
+        Command::Serve(args) => (args.log_format, &args.store),
+        Command::Webhooks(crate::cli::WebhooksArgs {
+            command: crate::cli::WebhooksCommand::Deliver(args),
+        }) => (args.log_format, &args.store),
+        _ => return crate::cli::LogFormat::Text,
+    };
+    match flag {
+        Some(format) => format,
+        None => crate::config::FileConfig::for_args(store)
+            .map(|file| crate::config::log_format(None, &file))
+            .unwrap_or_default(),
+    }
 }
 
 /// Opens (creating and migrating) the store of a server-side command.
@@ -114,7 +141,7 @@ pub(crate) async fn open_store_with(
     Store::open(options).await.map_err(|e| {
         CliError::failed(format!(
             "cannot open database {}: {}",
-            config.db.path().display(),
+            config.db.describe(),
             e.message
         ))
     })

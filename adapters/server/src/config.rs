@@ -4,13 +4,16 @@
 //! the JSON file underneath them and the defaults underneath that, so a value from the file
 //! is never overridden by a default. A missing or invalid file is a startup error.
 
-use crate::cli::{ServeArgs, StoreArgs, SyncArg};
+use crate::cli::{LogFormat, ServeArgs, StoreArgs, SyncArg, WebhookArgs};
 use crate::error::CliError;
 use clickclack_handlers::GithubConfig;
-use clickclack_runtime::chat::{DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_QUOTA_BYTES};
+use clickclack_runtime::chat::{
+    WebhookPolicy, DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_QUOTA_BYTES,
+};
 use clickclack_runtime::store::{DbLocation, SyncMode};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// `--addr` when nothing sets it: every interface, port 8080.
 pub const DEFAULT_ADDR: &str = ":8080";
@@ -24,6 +27,9 @@ pub const FILE_KEYS: &[&str] = &[
     "addr",
     "data",
     "db",
+    "db_auth_token",
+    "db_sync_url",
+    "db_sync_interval",
     "dev_bootstrap",
     "public_url",
     "sync",
@@ -36,6 +42,10 @@ pub const FILE_KEYS: &[&str] = &[
     "github_client_id",
     "github_client_secret",
     "github_allowed_org",
+    "log_format",
+    "webhooks_worker",
+    "webhook_retry_schedule",
+    "webhook_timeout_seconds",
 ];
 
 /// The JSON configuration file. Empty strings count as unset.
@@ -44,6 +54,9 @@ pub struct FileConfig {
     pub addr: Option<String>,
     pub data: Option<String>,
     pub db: Option<String>,
+    pub db_auth_token: Option<String>,
+    pub db_sync_url: Option<String>,
+    pub db_sync_interval: Option<Duration>,
     pub dev_bootstrap: Option<bool>,
     pub public_url: Option<String>,
     pub sync: Option<SyncMode>,
@@ -56,6 +69,10 @@ pub struct FileConfig {
     pub github_client_id: Option<String>,
     pub github_client_secret: Option<String>,
     pub github_allowed_org: Option<String>,
+    pub log_format: Option<LogFormat>,
+    pub webhooks_worker: Option<bool>,
+    pub webhook_retry_schedule: Option<String>,
+    pub webhook_timeout_seconds: Option<u64>,
 }
 
 impl FileConfig {
@@ -129,6 +146,18 @@ impl FileConfig {
             addr: string("addr")?,
             data: string("data")?,
             db: string("db")?,
+            db_auth_token: string("db_auth_token")?,
+            db_sync_url: string("db_sync_url")?,
+            db_sync_interval: match map.get("db_sync_interval") {
+                None | Some(Value::Null) => None,
+                Some(Value::Number(n)) => Some(
+                    n.as_f64()
+                        .filter(|s| s.is_finite() && *s > 0.0)
+                        .map(Duration::from_secs_f64)
+                        .ok_or("db_sync_interval must be a positive number of seconds")?,
+                ),
+                Some(_) => return Err("db_sync_interval must be a number of seconds".to_string()),
+            },
             dev_bootstrap,
             public_url: string("public_url")?,
             sync,
@@ -141,6 +170,27 @@ impl FileConfig {
             github_client_id: string("github_client_id")?,
             github_client_secret: string("github_client_secret")?,
             github_allowed_org: string("github_allowed_org")?,
+            log_format: match string("log_format")? {
+                None => None,
+                Some(f) => Some(LogFormat::parse(&f).ok_or_else(|| {
+                    format!("log_format must be \"text\" or \"json\", not {f:?}")
+                })?),
+            },
+            webhooks_worker: match map.get("webhooks_worker") {
+                None | Some(Value::Null) => None,
+                Some(Value::Bool(b)) => Some(*b),
+                Some(_) => return Err("webhooks_worker must be true or false".to_string()),
+            },
+            webhook_retry_schedule: string("webhook_retry_schedule")?,
+            webhook_timeout_seconds: match map.get("webhook_timeout_seconds") {
+                None | Some(Value::Null) => None,
+                Some(Value::Number(n)) => Some(
+                    n.as_u64()
+                        .filter(|s| *s > 0)
+                        .ok_or("webhook_timeout_seconds must be a positive whole number")?,
+                ),
+                Some(_) => return Err("webhook_timeout_seconds must be a number".to_string()),
+            },
         })
     }
 
@@ -179,6 +229,29 @@ impl StoreConfig {
             Some(url) => DbLocation::parse(url)
                 .map_err(|e| CliError::usage(format!("invalid --db {url:?}: {}", e.message)))?,
             None => DbLocation::in_data_dir(&data),
+        };
+        let pick = |flag: &Option<String>, file: &Option<String>| {
+            flag.clone()
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| file.clone())
+                .unwrap_or_default()
+        };
+        let db = db
+            .with_sync_url(&pick(&args.db_sync_url, &file.db_sync_url))
+            .map_err(|e| CliError::usage(e.message))?
+            .with_auth_token(&pick(&args.db_auth_token, &file.db_auth_token));
+        let interval = match args.db_sync_interval {
+            Some(secs) if secs.is_finite() && secs > 0.0 => Some(Duration::from_secs_f64(secs)),
+            Some(secs) => {
+                return Err(CliError::usage(format!(
+                    "invalid --db-sync-interval {secs}: must be a positive number of seconds"
+                )))
+            }
+            None => file.db_sync_interval,
+        };
+        let db = match interval {
+            Some(interval) => db.with_sync_interval(interval),
+            None => db,
         };
         Ok(StoreConfig { data, db })
     }
@@ -225,6 +298,12 @@ pub struct ServeConfig {
     pub rate_limit_auth_per_minute: Option<u32>,
     /// GitHub OAuth when both client id and secret are set.
     pub github: Option<GithubConfig>,
+    /// Log lines as text or JSON.
+    pub log_format: LogFormat,
+    /// Run the outgoing-webhook worker in this process (default on).
+    pub webhooks_worker: bool,
+    /// Retry schedule and timeout of webhook deliveries.
+    pub webhooks: WebhookPolicy,
 }
 
 impl ServeConfig {
@@ -317,8 +396,40 @@ impl ServeConfig {
             rate_limit_writes_per_minute,
             rate_limit_auth_per_minute,
             github,
+            log_format: log_format(args.log_format, file),
+            webhooks_worker: args.webhooks_worker.or(file.webhooks_worker).unwrap_or(true),
+            webhooks: webhook_policy(&args.webhooks, file)?,
         })
     }
+}
+
+/// `--log-format` (flag or env) over the file over `text`.
+pub fn log_format(flag: Option<LogFormat>, file: &FileConfig) -> LogFormat {
+    flag.or(file.log_format).unwrap_or_default()
+}
+
+/// Webhook delivery settings: flag/env over the file over [`WebhookPolicy::default`].
+pub fn webhook_policy(args: &WebhookArgs, file: &FileConfig) -> Result<WebhookPolicy, CliError> {
+    let mut policy = WebhookPolicy::default();
+    if let Some(text) = args
+        .webhook_retry_schedule
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .or(file.webhook_retry_schedule.as_deref())
+    {
+        policy.schedule = WebhookPolicy::parse_schedule(text)
+            .map_err(|e| CliError::usage(format!("webhook retry schedule: {e}")))?;
+    }
+    match args.webhook_timeout_seconds.or(file.webhook_timeout_seconds) {
+        Some(0) => {
+            return Err(CliError::usage(
+                "--webhook-timeout-seconds must be a positive number of seconds",
+            ))
+        }
+        Some(seconds) => policy.timeout = std::time::Duration::from_secs(seconds),
+        None => {}
+    }
+    Ok(policy)
 }
 
 /// `[HOST]:PORT` → a bindable `host:port`; an empty host means every IPv4 interface, an
@@ -409,7 +520,10 @@ mod tests {
         let c = ServeConfig::resolve(&serve_args(None, None), &FileConfig::default()).unwrap();
         assert_eq!(c.addr, "0.0.0.0:8080");
         assert_eq!(c.store.data, PathBuf::from("./data"));
-        assert_eq!(c.store.db.path(), Path::new("./data/clickclack.db"));
+        assert_eq!(
+            c.store.db.local_path(),
+            Some(Path::new("./data/clickclack.db"))
+        );
         assert!(c.dev_bootstrap);
         assert_eq!(c.sync, SyncMode::Full);
         assert_eq!(c.public_url, None);
@@ -453,7 +567,10 @@ mod tests {
         .unwrap();
         let c = ServeConfig::resolve(&serve_args(None, None), &file).unwrap();
         assert_eq!(c.addr, "127.0.0.1:9000");
-        assert_eq!(c.store.db.path(), Path::new("/srv/cc/clickclack.db"));
+        assert_eq!(
+            c.store.db.local_path(),
+            Some(Path::new("/srv/cc/clickclack.db"))
+        );
         assert!(!c.dev_bootstrap);
         assert_eq!(c.sync, SyncMode::Normal);
         assert_eq!(c.public_url.as_deref(), Some("https://chat.example.com"));
@@ -465,7 +582,7 @@ mod tests {
         let c = ServeConfig::resolve(&args, &file).unwrap();
         assert_eq!(c.addr, "127.0.0.1:9001");
         assert_eq!(c.store.data, PathBuf::from("/tmp/x"));
-        assert_eq!(c.store.db.path(), Path::new("/tmp/y.db"));
+        assert_eq!(c.store.db.local_path(), Some(Path::new("/tmp/y.db")));
         assert!(c.dev_bootstrap);
         assert_eq!(c.sync, SyncMode::Full);
     }

@@ -136,8 +136,8 @@ async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult {
     Ok(response)
 }
 
-async fn me(caller: Caller) -> ApiResult {
-    Ok(ok(json!({"user": caller.actor.user})))
+async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult {
+    Ok(ok(json!({"user": state.chat().me(&caller.actor)?})))
 }
 
 #[derive(Deserialize)]

@@ -181,12 +181,21 @@ impl Req {
         self.builder = self.builder.extension(ConnectInfo(addr));
         self
     }
+    /// Sends the request; the response must match handlers/openapi.json (see
+    /// `openapi::check_response`), else the test fails with what differs.
     pub async fn send(self) -> Res {
         let request = self.builder.body(self.body).unwrap();
+        let method = request.method().clone();
+        let path = request.uri().path().to_string();
         let response = self.router.oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        if let Err(mismatch) =
+            crate::openapi::check_response(&method, &path, status, &headers, &bytes)
+        {
+            panic!("{mismatch}");
+        }
         let text = String::from_utf8_lossy(&bytes).to_string();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Res {

@@ -2,6 +2,7 @@
 //! against a real libSQL temp database. One module per resource.
 
 mod auth;
+mod bots;
 mod channels;
 mod common;
 mod dms;
@@ -9,6 +10,7 @@ mod errors;
 mod github;
 mod hooks;
 mod messages;
+mod openapi;
 mod operations;
 mod pins;
 mod reactions;
@@ -17,6 +19,7 @@ mod realtime;
 mod search;
 mod threads;
 mod uploads;
+mod webhooks;
 mod workspaces;
 
 pub use common::*;

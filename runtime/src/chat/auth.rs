@@ -298,6 +298,12 @@ impl Chat {
         handle: Option<&str>,
         avatar_url: Option<&str>,
     ) -> Result<User> {
+        if actor.user.kind == "bot" {
+            return Err(Error::forbidden(
+                "bot_forbidden",
+                "bots cannot change their profile",
+            ));
+        }
         let display_name = match display_name.map(str::trim) {
             Some("") => {
                 return Err(Error::invalid(

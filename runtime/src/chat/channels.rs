@@ -40,6 +40,8 @@ fn channel_kind(raw: &str) -> Result<String> {
 impl Chat {
     /// Channels of a workspace by name, with the caller's read state.
     pub async fn list_channels(&self, actor: &Actor, workspace_id: &str) -> Result<Vec<Channel>> {
+        actor.require(super::scopes::CHANNELS_READ)?;
+        actor.require_workspace(workspace_id)?;
         let conn = self.store.reader().await?;
         access::member_role(&conn, workspace_id, actor.id()).await?;
         channels::list_with_reads(&conn, workspace_id, actor.id()).await
@@ -53,6 +55,8 @@ impl Chat {
         name: &str,
         kind: &str,
     ) -> Result<(Channel, Event)> {
+        actor.require(super::scopes::CHANNELS_WRITE)?;
+        actor.require_workspace(workspace_id)?;
         let name = match channel_name(name)? {
             n if n.is_empty() => "general".to_string(),
             n => n,
@@ -86,6 +90,7 @@ impl Chat {
         channel_id: &str,
         patch: ChannelPatch,
     ) -> Result<(Channel, Event)> {
+        actor.require(super::scopes::CHANNELS_WRITE)?;
         let name = match patch.name.as_deref().map(channel_name).transpose()? {
             Some(n) if n.is_empty() => None,
             other => other,

@@ -93,6 +93,8 @@ impl Chat {
         workspace_id: &str,
         member_ids: &[String],
     ) -> Result<OpenedConversation> {
+        actor.require(super::scopes::DMS_WRITE)?;
+        actor.require_workspace(workspace_id)?;
         let workspace_id = workspace_id.trim().to_string();
         if workspace_id.is_empty() {
             return Err(Error::invalid(
@@ -144,6 +146,8 @@ impl Chat {
         actor: &Actor,
         workspace_id: &str,
     ) -> Result<Vec<DirectConversation>> {
+        actor.require(super::scopes::DMS_READ)?;
+        actor.require_workspace(workspace_id)?;
         let workspace_id = workspace_id.trim();
         if workspace_id.is_empty() {
             return Err(Error::invalid(
@@ -162,6 +166,7 @@ impl Chat {
         actor: &Actor,
         conversation_id: &str,
     ) -> Result<DirectConversation> {
+        actor.require(super::scopes::DMS_READ)?;
         let conn = self.store.reader().await?;
         conversation_workspace(&conn, conversation_id, actor.id()).await?;
         load(&conn, conversation_id, actor.id()).await
@@ -217,6 +222,7 @@ impl Chat {
         conversation_id: &str,
         query: &PageQuery,
     ) -> Result<MessagePage> {
+        actor.require(super::scopes::DMS_READ)?;
         let (request, limit) = query.request()?;
         let conn = self.store.reader().await?;
         conversation_workspace(&conn, conversation_id, actor.id()).await?;
@@ -238,6 +244,8 @@ impl Chat {
         conversation_id: &str,
         post: NewPost,
     ) -> Result<Posted> {
+        actor.require(super::scopes::DMS_WRITE)?;
+        super::messages::require_kind_scope(actor, &post)?;
         let post = self.clean_post(post)?;
         let conversation_id = conversation_id.to_string();
         let user_id = actor.id().to_string();
@@ -286,6 +294,7 @@ impl Chat {
                 if let Some(n) = &post.nonce {
                     payload["nonce"] = json!(n);
                 }
+                super::mentions::annotate(&tx, &message, &mut payload).await?;
                 let recipients = conversations::member_ids(&tx, &conversation_id).await?;
                 let event = events::insert(
                     &tx,

@@ -106,6 +106,15 @@ pub(crate) struct CleanPost {
     pub upload_ids: Vec<String>,
 }
 
+/// Agent activity kinds (`agent_commentary`, `agent_tool`) need `agent_activity:write` from
+/// a bot token, on top of the write scope of the target.
+pub(crate) fn require_kind_scope(actor: &Actor, post: &NewPost) -> Result<()> {
+    match post.kind.as_deref().map(str::trim) {
+        None | Some("") | Some("message") => Ok(()),
+        Some(_) => actor.require(super::scopes::AGENT_ACTIVITY_WRITE),
+    }
+}
+
 impl Chat {
     pub(crate) fn clean_post(&self, post: NewPost) -> Result<CleanPost> {
         let body = post.body.trim().to_string();
@@ -173,6 +182,8 @@ impl Chat {
         channel_id: &str,
         post: NewPost,
     ) -> Result<Posted> {
+        actor.require(super::scopes::MESSAGES_WRITE)?;
+        require_kind_scope(actor, &post)?;
         let post = self.clean_post(post)?;
         let channel_id = channel_id.to_string();
         let user_id = actor.id().to_string();
@@ -219,6 +230,7 @@ impl Chat {
                 if let Some(n) = &post.nonce {
                     payload["nonce"] = json!(n);
                 }
+                super::mentions::annotate(&tx, &message, &mut payload).await?;
                 let event = events::insert(
                     &tx,
                     NewEvent::public("message.created", &channel.workspace_id, payload)
@@ -250,6 +262,7 @@ impl Chat {
         channel_id: &str,
         query: &PageQuery,
     ) -> Result<MessagePage> {
+        actor.require(super::scopes::MESSAGES_READ)?;
         let (request, limit) = query.request()?;
         let conn = self.store.reader().await?;
         access::visible_channel(&conn, channel_id, actor.id()).await?;
@@ -294,8 +307,11 @@ impl Chat {
 
     /// One message the caller can see, hydrated.
     pub async fn get_message(&self, actor: &Actor, message_id: &str) -> Result<Message> {
+        actor.require(super::scopes::MESSAGES_READ)?;
+        let dm_gate = access::DmGate::new(actor, super::scopes::DMS_READ);
         let conn = self.store.reader().await?;
         let (mut message, _) = access::visible_message(&conn, message_id, actor.id()).await?;
+        dm_gate.check(&message)?;
         messages::hydrate(&conn, std::slice::from_mut(&mut message), actor.id()).await?;
         Ok(message)
     }
@@ -308,6 +324,8 @@ impl Chat {
         workspace_id: &str,
         nonce: &str,
     ) -> Result<Message> {
+        actor.require(super::scopes::MESSAGES_READ)?;
+        actor.require_workspace(workspace_id)?;
         let nonce = nonce.trim();
         if nonce.is_empty() {
             return Err(Error::invalid("nonce_required", "nonce is required"));
@@ -334,6 +352,8 @@ impl Chat {
         message_id: &str,
         body: &str,
     ) -> Result<(Message, Event)> {
+        actor.require(super::scopes::MESSAGES_WRITE)?;
+        let dm_gate = access::DmGate::new(actor, super::scopes::DMS_WRITE);
         let body = body.trim().to_string();
         if body.is_empty() {
             return Err(Error::invalid("body_required", "message body is required"));
@@ -349,6 +369,7 @@ impl Chat {
         self.store
             .write(move |tx| async move {
                 let (message, _) = access::visible_message(&tx, &message_id, &user_id).await?;
+                dm_gate.check(&message)?;
                 if message.author_id != user_id {
                     return Err(Error::forbidden(
                         "author_required",
@@ -359,7 +380,11 @@ impl Chat {
                     return Err(Error::conflict("message_deleted", "message was deleted"));
                 }
                 messages::update_body(&tx, &message_id, &body).await?;
-                let event = message_event(&tx, "message.updated", &message).await?;
+                let mut edited = message.clone();
+                edited.body = body.clone();
+                let mentioned = super::mentions::resolve(&tx, &edited).await?;
+                let event =
+                    message_event_mentioning(&tx, "message.updated", &message, &mentioned).await?;
                 let mut updated = messages::get(&tx, &message_id)
                     .await?
                     .ok_or_else(|| Error::not_found("message"))?;
@@ -376,11 +401,14 @@ impl Chat {
         actor: &Actor,
         message_id: &str,
     ) -> Result<(Message, Option<Event>)> {
+        actor.require(super::scopes::MESSAGES_WRITE)?;
+        let dm_gate = access::DmGate::new(actor, super::scopes::DMS_WRITE);
         let message_id = message_id.to_string();
         let user_id = actor.id().to_string();
         self.store
             .write(move |tx| async move {
                 let (message, role) = access::visible_message(&tx, &message_id, &user_id).await?;
+                dm_gate.check(&message)?;
                 let owner_may = role == "owner" && message.channel_id.is_some();
                 if message.author_id != user_id && !owner_may {
                     return Err(Error::forbidden(
@@ -406,9 +434,22 @@ impl Chat {
 
 /// `message.updated|deleted` for any message kind; private for DM messages.
 pub(crate) async fn message_event(tx: &Tx, kind: &'static str, message: &Message) -> Result<Event> {
+    message_event_mentioning(tx, kind, message, &[]).await
+}
+
+/// [`message_event`] with `mentioned_user_ids` (omitted when empty).
+async fn message_event_mentioning(
+    tx: &Tx,
+    kind: &'static str,
+    message: &Message,
+    mentioned: &[String],
+) -> Result<Event> {
     let mut payload = json!({"message_id": message.id, "root_message_id": message.thread_root_id});
     if let Some(dm) = &message.direct_conversation_id {
         payload["direct_conversation_id"] = json!(dm);
+    }
+    if !mentioned.is_empty() {
+        payload["mentioned_user_ids"] = json!(mentioned);
     }
     let mut event = NewEvent::public(kind, &message.workspace_id, payload)
         .channel(message.channel_id.as_deref())

@@ -15,6 +15,7 @@ pub const MAX_PINS: i64 = 100;
 impl Chat {
     /// The pinned messages of a channel the caller can see, hydrated, newest pin first.
     pub async fn list_pins(&self, actor: &Actor, channel_id: &str) -> Result<Vec<Message>> {
+        actor.require(super::scopes::CHANNELS_READ)?;
         let conn = self.store.reader().await?;
         access::visible_channel(&conn, channel_id, actor.id()).await?;
         let ids = channels::pinned_ids(&conn, channel_id).await?;
@@ -36,6 +37,7 @@ impl Chat {
         channel_id: &str,
         message_id: &str,
     ) -> Result<Event> {
+        actor.require(super::scopes::CHANNELS_WRITE)?;
         let channel_id = channel_id.to_string();
         let message_id = message_id.trim().to_string();
         let user_id = actor.id().to_string();
@@ -102,6 +104,7 @@ impl Chat {
         channel_id: &str,
         message_id: &str,
     ) -> Result<Event> {
+        actor.require(super::scopes::CHANNELS_WRITE)?;
         let channel_id = channel_id.to_string();
         let message_id = message_id.trim().to_string();
         let user_id = actor.id().to_string();

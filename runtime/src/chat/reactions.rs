@@ -78,12 +78,15 @@ impl Chat {
         emoji: &str,
         add: bool,
     ) -> Result<ReactionChange> {
+        actor.require(super::scopes::MESSAGES_WRITE)?;
+        let dm_gate = access::DmGate::new(actor, super::scopes::DMS_WRITE);
         let emoji = clean_emoji(emoji)?;
         let message_id = message_id.to_string();
         let user_id = actor.id().to_string();
         self.store
             .write(move |tx| async move {
                 let (message, _) = access::visible_message(&tx, &message_id, &user_id).await?;
+                dm_gate.check(&message)?;
                 if message.deleted_at.is_some() {
                     return Err(Error::conflict("message_deleted", "message was deleted"));
                 }

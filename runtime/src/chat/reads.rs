@@ -40,6 +40,7 @@ impl Chat {
         channel_id: &str,
         seq: i64,
     ) -> Result<ReadMarked> {
+        actor.require(super::scopes::MESSAGES_READ)?;
         check_seq(seq)?;
         let channel_id = channel_id.to_string();
         let user_id = actor.id().to_string();
@@ -89,6 +90,7 @@ impl Chat {
         conversation_id: &str,
         seq: i64,
     ) -> Result<ReadMarked> {
+        actor.require(super::scopes::DMS_READ)?;
         check_seq(seq)?;
         let conversation_id = conversation_id.to_string();
         let user_id = actor.id().to_string();

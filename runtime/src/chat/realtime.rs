@@ -61,6 +61,8 @@ impl Chat {
         limit: Option<i64>,
         include_tail: bool,
     ) -> Result<EventPage> {
+        actor.require(super::scopes::REALTIME_READ)?;
+        actor.require_workspace(workspace_id)?;
         let epoch = self.store.epoch().to_string();
         let position = events::parse_cursor(&epoch, after_cursor)?;
         let limit = clamp_limit(limit, 200, 500);
@@ -103,6 +105,8 @@ impl Chat {
         after_cursor: &str,
         limit: i64,
     ) -> Result<Vec<(i64, Event)>> {
+        actor.require(super::scopes::REALTIME_READ)?;
+        actor.require_workspace(workspace_id)?;
         let position = events::parse_cursor(self.store.epoch(), after_cursor)?;
         let conn = self.store.reader().await?;
         access::member_role(&conn, workspace_id, actor.id()).await?;
@@ -118,6 +122,8 @@ impl Chat {
         after_cursor: &str,
         cap: i64,
     ) -> Result<i64> {
+        actor.require(super::scopes::REALTIME_READ)?;
+        actor.require_workspace(workspace_id)?;
         let position = events::parse_cursor(self.store.epoch(), after_cursor)?;
         let conn = self.store.reader().await?;
         access::member_role(&conn, workspace_id, actor.id()).await?;
@@ -136,6 +142,8 @@ impl Chat {
         include_tail: bool,
         wait: Duration,
     ) -> Result<EventPage> {
+        actor.require(super::scopes::REALTIME_READ)?;
+        actor.require_workspace(workspace_id)?;
         let deadline = tokio::time::Instant::now() + wait;
         let mut commits = self.store.commits();
         let start_seq = {
@@ -169,6 +177,8 @@ impl Chat {
         workspace_id: &str,
         seq: i64,
     ) -> Result<Vec<(i64, Event)>> {
+        actor.require(super::scopes::REALTIME_READ)?;
+        actor.require_workspace(workspace_id)?;
         let conn = self.store.reader().await?;
         ephemeral::visible_after(&conn, workspace_id, actor.id(), seq).await
     }
@@ -250,6 +260,12 @@ impl Chat {
                 "use channel_id or direct_conversation_id, not both",
             ));
         }
+        actor.require(if kind == "agent.progress" {
+            super::scopes::AGENT_ACTIVITY_WRITE
+        } else {
+            super::scopes::REALTIME_READ
+        })?;
+        actor.require_workspace(&workspace_id)?;
         let target = clean(input.target_user_id);
         let user_id = actor.id().to_string();
         let is_bot = actor.user.kind == "bot";

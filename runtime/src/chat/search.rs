@@ -132,6 +132,7 @@ impl Chat {
     /// Searches the messages the caller may see in a workspace: channel messages (roots and
     /// replies), or one channel, or one DM conversation the caller belongs to.
     pub async fn search(&self, actor: &Actor, query: &SearchQuery) -> Result<SearchPage> {
+        actor.require(super::scopes::MESSAGES_READ)?;
         let workspace_id = query.workspace_id.trim();
         if workspace_id.is_empty() {
             return Err(Error::invalid(
@@ -171,6 +172,10 @@ impl Chat {
             ));
         }
 
+        actor.require_workspace(workspace_id)?;
+        if conversation_id.is_some() {
+            actor.require(super::scopes::DMS_READ)?;
+        }
         let conn = self.store.reader().await?;
         access::member_role(&conn, workspace_id, actor.id()).await?;
         let scope = if let Some(id) = channel_id {

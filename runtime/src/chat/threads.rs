@@ -47,9 +47,12 @@ impl Chat {
         root_id: &str,
         query: ThreadQuery,
     ) -> Result<Thread> {
+        actor.require(super::scopes::THREADS_READ)?;
+        let dm_gate = access::DmGate::new(actor, super::scopes::DMS_READ);
         let limit = clamp_limit(query.limit, 100, 200);
         let conn = self.store.reader().await?;
         let (root, _) = access::visible_message(&conn, root_id, actor.id()).await?;
+        dm_gate.check(&root)?;
         if !root.is_root() {
             return Err(Error::invalid(
                 "not_a_root",
@@ -83,12 +86,16 @@ impl Chat {
         root_id: &str,
         post: NewPost,
     ) -> Result<ThreadReply> {
+        actor.require(super::scopes::THREADS_WRITE)?;
+        super::messages::require_kind_scope(actor, &post)?;
+        let dm_gate = access::DmGate::new(actor, super::scopes::DMS_WRITE);
         let post = self.clean_post(post)?;
         let root_id = root_id.to_string();
         let user_id = actor.id().to_string();
         self.store
             .write(move |tx| async move {
                 let (root, _) = access::visible_message(&tx, &root_id, &user_id).await?;
+                dm_gate.check(&root)?;
                 if !root.is_root() {
                     return Err(Error::invalid(
                         "nested_reply",
@@ -169,6 +176,7 @@ impl Chat {
                 if let Some(n) = &post.nonce {
                     created_payload["nonce"] = json!(n);
                 }
+                super::mentions::annotate(&tx, &message, &mut created_payload).await?;
                 let created =
                     events::insert(&tx, event("thread.reply_created", created_payload)).await?;
                 let updated = events::insert(

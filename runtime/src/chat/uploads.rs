@@ -624,6 +624,7 @@ impl Chat {
     /// Step 1 of a streamed upload: validate, check membership, nonce and quota — before
     /// any byte is written.
     pub async fn begin_upload(&self, actor: &Actor, new: NewUpload) -> Result<UploadStart> {
+        actor.require(super::scopes::UPLOADS_WRITE)?;
         self.upload_store()?;
         let workspace_id = new.workspace_id.trim().to_string();
         if workspace_id.is_empty() {
@@ -841,6 +842,7 @@ impl Chat {
         new: NewUpload,
         byte_size: i64,
     ) -> Result<PresignedUpload> {
+        actor.require(super::scopes::UPLOADS_WRITE)?;
         let store = self.upload_store()?.clone();
         if !store.can_presign() {
             return Err(crate::uploads::presign_unsupported());
@@ -956,6 +958,7 @@ impl Chat {
     /// are deleted, 413) and have the announced size (else the object is deleted, 400; the
     /// URL may be used again while it lives). Idempotent once ready. Owner only (404).
     pub async fn complete_upload(&self, actor: &Actor, upload_id: &str) -> Result<UploadDetails> {
+        actor.require(super::scopes::UPLOADS_WRITE)?;
         let store = self.upload_store()?.clone();
         let conn = self.store.reader().await?;
         let row = get_row(&conn, upload_id)
@@ -1058,6 +1061,8 @@ impl Chat {
         workspace_id: &str,
         nonce: &str,
     ) -> Result<UploadDetails> {
+        actor.require(super::scopes::UPLOADS_WRITE)?;
+        actor.require_workspace(workspace_id)?;
         let nonce = nonce.trim();
         if nonce.is_empty() {
             return Err(Error::invalid("nonce_required", "nonce is required"));
@@ -1078,6 +1083,7 @@ impl Chat {
 
     /// An upload the caller may download (see the module rules), else 404.
     pub async fn open_upload(&self, actor: &Actor, upload_id: &str) -> Result<UploadDownload> {
+        actor.require(super::scopes::MESSAGES_READ)?;
         self.upload_store()?;
         let conn = self.store.reader().await?;
         let row = visible_row(&conn, upload_id, actor.id()).await?;
@@ -1119,6 +1125,7 @@ impl Chat {
         message_id: &str,
         upload_id: &str,
     ) -> Result<Attached> {
+        actor.require(super::scopes::UPLOADS_WRITE)?;
         let upload_id = upload_id.trim().to_string();
         if upload_id.is_empty() {
             return Err(Error::invalid(

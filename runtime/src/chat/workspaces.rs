@@ -17,6 +17,7 @@ pub struct MemberPage {
 impl Chat {
     /// Workspaces the caller belongs to, oldest first.
     pub async fn list_workspaces(&self, actor: &Actor) -> Result<Vec<Workspace>> {
+        actor.require(super::scopes::WORKSPACES_READ)?;
         let conn = self.store.reader().await?;
         workspaces::list_for(&conn, actor.id()).await
     }
@@ -29,6 +30,12 @@ impl Chat {
         name: &str,
         slug: Option<&str>,
     ) -> Result<Workspace> {
+        if actor.user.kind == "bot" {
+            return Err(Error::forbidden(
+                "bot_forbidden",
+                "bots cannot create workspaces",
+            ));
+        }
         let name = match name.trim() {
             "" => "Untitled".to_string(),
             n if n.chars().count() > 80 => {
@@ -65,6 +72,8 @@ impl Chat {
 
     /// A workspace the caller belongs to (404 otherwise).
     pub async fn get_workspace(&self, actor: &Actor, id: &str) -> Result<Workspace> {
+        actor.require(super::scopes::WORKSPACES_READ)?;
+        actor.require_workspace(id)?;
         let conn = self.store.reader().await?;
         workspaces::get_for(&conn, id, actor.id())
             .await?
@@ -81,6 +90,8 @@ impl Chat {
         cursor: &str,
         limit: Option<i64>,
     ) -> Result<MemberPage> {
+        actor.require(super::scopes::WORKSPACES_READ)?;
+        actor.require_workspace(workspace_id)?;
         let limit = clamp_limit(limit, 50, 200);
         let conn = self.store.reader().await?;
         access::member_role(&conn, workspace_id, actor.id()).await?;

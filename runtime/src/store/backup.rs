@@ -35,7 +35,16 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens an existing database file; a missing file is an error, never a new empty database.
 async fn open_existing(location: &DbLocation) -> Result<(libsql::Database, Connection)> {
-    let path = location.path();
+    let Some(path) = location.local_path() else {
+        return Err(Error::invalid(
+            "backup_needs_local_file",
+            format!(
+                "{} has no local file: back up a remote libSQL database with its server's tools, \
+                 or run this against an embedded replica",
+                location.describe()
+            ),
+        ));
+    };
     if !path.is_file() {
         return Err(Error::new(
             ErrorKind::NotFound,
@@ -208,7 +217,7 @@ async fn has_table(conn: &Connection, name: &str) -> Result<bool> {
 
 /// True for a column whose value `export` must not reveal.
 pub fn is_secret_column(name: &str) -> bool {
-    name.ends_with("_hash") || name == "token" || name == "storage_path"
+    name.ends_with("_hash") || name == "token" || name == "storage_path" || name == "secret"
 }
 
 fn quote_ident(name: &str) -> String {
@@ -368,6 +377,7 @@ mod tests {
         assert!(is_secret_column("token_hash"));
         assert!(is_secret_column("token"));
         assert!(is_secret_column("storage_path"));
+        assert!(is_secret_column("secret"));
         assert!(!is_secret_column("tokens"));
         assert!(!is_secret_column("email"));
     }

@@ -21,6 +21,14 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_uploads.sql",
         include_str!("../../../migrations/0004_uploads.sql"),
     ),
+    (
+        "0005_bots.sql",
+        include_str!("../../../migrations/0005_bots.sql"),
+    ),
+    (
+        "0006_webhooks.sql",
+        include_str!("../../../migrations/0006_webhooks.sql"),
+    ),
 ];
 
 async fn ensure_table(conn: &Connection) -> Result<()> {

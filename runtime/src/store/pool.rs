@@ -1,4 +1,4 @@
-use super::SyncMode;
+use super::{DbLocation, SyncMode};
 use crate::Result;
 use libsql::{Connection, Database};
 use std::ops::Deref;
@@ -9,14 +9,16 @@ const KEEP: usize = 16;
 /// A small pool of read connections.
 pub(crate) struct Pool {
     db: Arc<Database>,
+    location: DbLocation,
     sync: SyncMode,
     idle: Arc<Mutex<Vec<Connection>>>,
 }
 
 impl Pool {
-    pub(crate) fn new(db: Arc<Database>, sync: SyncMode) -> Self {
+    pub(crate) fn new(db: Arc<Database>, location: DbLocation, sync: SyncMode) -> Self {
         Self {
             db,
+            location,
             sync,
             idle: Arc::new(Mutex::new(Vec::new())),
         }
@@ -28,7 +30,7 @@ impl Pool {
             Some(conn) => conn,
             None => {
                 let conn = self.db.connect()?;
-                super::configure(&conn, self.sync).await?;
+                super::configure(&conn, &self.location, self.sync).await?;
                 conn
             }
         };

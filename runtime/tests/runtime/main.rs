@@ -2,6 +2,7 @@
 
 mod common;
 mod dms;
+mod libsql_modes;
 mod messages;
 mod pins;
 mod reactions;

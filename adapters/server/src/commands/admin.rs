@@ -4,11 +4,12 @@
 
 use super::{open_chat, print_line};
 use crate::cli::{
-    AdminArgs, AdminCommand, EventsCommand, EventsPruneArgs, InviteCommand, MagicLinkCommand,
-    UserCommand,
+    AdminArgs, AdminBotCommand, AdminCommand, BotCreateArgs, EventsCommand, EventsPruneArgs,
+    InviteCommand, MagicLinkCommand, UserCommand,
 };
 use crate::config::StoreConfig;
 use crate::error::CliError;
+use clickclack_runtime::chat::NewBot;
 use clickclack_runtime::store::events::{self, PruneBounds};
 
 pub async fn execute(args: AdminArgs) -> Result<(), CliError> {
@@ -64,6 +65,45 @@ pub async fn execute(args: AdminArgs) -> Result<(), CliError> {
         AdminCommand::Events {
             command: EventsCommand::Prune(a),
         } => prune_events(a).await,
+        AdminCommand::Bot {
+            command: AdminBotCommand::Create(a),
+        } => create_bot(a).await,
+    }
+}
+
+/// `admin bot create`: the creator must own the workspace; prints the created bot as JSON
+/// or, with `--plain`, only the raw token (shown once).
+async fn create_bot(a: BotCreateArgs) -> Result<(), CliError> {
+    if a.workspace.trim().is_empty() || a.created_by.trim().is_empty() {
+        return Err(CliError::usage(
+            "usage: clickclack admin bot create --workspace wsp_… --created-by usr_… \
+--name NAME --handle HANDLE [--owner usr_…] [--scopes bot:write] [--plain|--json]",
+        ));
+    }
+    let chat = open_chat(&StoreConfig::from_args(&a.store)?).await?;
+    let result = chat
+        .admin_create_bot(
+            &a.created_by,
+            &a.workspace,
+            NewBot {
+                name: a.name,
+                handle: a.handle,
+                avatar_url: a.avatar_url,
+                scopes: vec![a.scopes],
+                token_name: Some(a.token_name),
+                owner_user_id: a.owner,
+            },
+        )
+        .await;
+    chat.store().close().await;
+    let created = result?;
+    tracing::info!(bot_user_id = %created.bot.user.id, bot_token_id = %created.bot_token.id, "bot created");
+    if a.plain {
+        print_line(&created.token)
+    } else {
+        let json = serde_json::to_string(&created)
+            .map_err(|e| CliError::failed(format!("cannot encode the bot: {e}")))?;
+        print_line(&json)
     }
 }
 

@@ -11,7 +11,7 @@ pub async fn execute(args: BackupArgs) -> Result<(), CliError> {
     let config = StoreConfig::from_args(&args.store)?;
     let report = backup::backup(&config.db, &args.out).await?;
     tracing::info!(
-        db = %config.db.path().display(),
+        db = %config.db.describe(),
         out = %report.path.display(),
         bytes = report.bytes,
         epoch = report.epoch.as_deref().unwrap_or(""),

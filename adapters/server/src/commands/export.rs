@@ -24,7 +24,7 @@ pub async fn execute(args: ExportArgs) -> Result<(), CliError> {
         write_file(&args.out, &tables)?;
     }
     tracing::info!(
-        db = %config.db.path().display(),
+        db = %config.db.describe(),
         out = %args.out.display(),
         tables = tables.len(),
         rows,

@@ -22,7 +22,7 @@ pub async fn execute(args: StoreArgs) -> Result<(), CliError> {
         print_line(&format!("{name}\t{applied_at}"))?;
     }
     tracing::info!(
-        db = %config.db.path().display(),
+        db = %config.db.describe(),
         migrations = applied.len(),
         epoch = store.epoch(),
         "database schema is current"

@@ -7,6 +7,7 @@ use crate::config::ServeConfig;
 use crate::error::CliError;
 use crate::realtime::{tailer, ws, Hub};
 use clickclack_handlers::limits::RateLimits;
+use clickclack_handlers::outgoing::Outgoing;
 use clickclack_handlers::{AppState, Gauge, HttpConfig};
 use clickclack_runtime::chat::{Chat, ChatConfig};
 use clickclack_runtime::uploads::UploadStore;
@@ -52,8 +53,19 @@ pub async fn execute(args: ServeArgs) -> Result<(), CliError> {
     )
     .with_uploads(uploads);
     let tailer = tokio::spawn(tailer::run(store.clone(), hub.clone()));
+    let (stop_webhooks, webhooks_stopping) = tokio::sync::oneshot::channel::<()>();
+    let webhooks = config.webhooks_worker.then(|| {
+        let outgoing = Outgoing::new(chat.clone(), config.webhooks.clone());
+        tokio::spawn(outgoing.run(async move {
+            let _ = webhooks_stopping.await;
+        }))
+    });
     let outcome = serve_store(&config, chat, hub.clone(), signals).await;
     hub.begin_shutdown();
+    let _ = stop_webhooks.send(());
+    if let Some(worker) = webhooks {
+        let _ = worker.await;
+    }
     let _ = tailer.await;
     store.close().await;
     tracing::info!("stopped");
@@ -99,7 +111,7 @@ async fn serve_store(
         ..HttpConfig::default()
     };
     tracing::info!(
-        db = %config.store.db.path().display(),
+        db = %config.store.db.describe(),
         sync = config.sync.as_str(),
         "ClickClack listening on {}",
         display_url(local)

@@ -65,14 +65,11 @@ pub async fn handler(
     let protocol = bearer_protocol(&request);
     let (mut parts, _body) = request.into_parts();
     let actor = match &protocol {
-        Some((_, token)) => {
-            let user = state
-                .chat()
-                .session_user(token)
-                .await?
-                .ok_or_else(Error::unauthenticated)?;
-            Actor::new(user)
-        }
+        Some((_, token)) => state
+            .chat()
+            .bearer_actor(token)
+            .await?
+            .ok_or_else(Error::unauthenticated)?,
         None => Caller::from_request_parts(&mut parts, &state).await?.actor,
     };
     if !is_same_origin(&parts.headers, state.http().public_url.as_deref()) {

@@ -212,3 +212,113 @@ print(json.dumps(ws))
     );
     assert_eq!(left, serde_json::json!(["message.created"]));
 }
+
+#[test]
+fn admin_bot_create_prints_the_token_once_and_checks_the_creator() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let owner = clickclack(dir.path(), &["admin", "bootstrap", "--data", data])
+        .ok()
+        .to_string();
+    let db = Path::new(data).join("clickclack.db");
+    let workspace = super::common::stock_sqlite(
+        &db,
+        "import json, sqlite3, sys\nprint(json.dumps(sqlite3.connect(sys.argv[1]).execute('SELECT id FROM workspaces').fetchone()[0]))",
+    );
+    let workspace = workspace.as_str().unwrap().to_string();
+    let member = clickclack(
+        dir.path(),
+        &[
+            "admin",
+            "user",
+            "create",
+            "--email",
+            "m@example.com",
+            "--workspace",
+            &workspace,
+            "--data",
+            data,
+        ],
+    )
+    .ok()
+    .to_string();
+    let create = |extra: &[&str]| {
+        let mut args = vec![
+            "admin",
+            "bot",
+            "create",
+            "--workspace",
+            &workspace,
+            "--data",
+            data,
+        ];
+        args.extend_from_slice(extra);
+        clickclack(dir.path(), &args)
+    };
+
+    let json = create(&[
+        "--created-by",
+        &owner,
+        "--owner",
+        &member,
+        "--name",
+        "Deploy Bot",
+        "--handle",
+        "@Deployer",
+        "--json",
+    ]);
+    let created: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+    assert!(created["token"].as_str().unwrap().starts_with("ccb_"));
+    assert_eq!(created["bot"]["kind"], "bot");
+    assert_eq!(created["bot"]["handle"], "deployer");
+    assert_eq!(created["bot"]["owner_user_id"], member.as_str());
+    assert_eq!(created["bot_token"]["name"], "default");
+    assert_eq!(created["bot_token"]["created_by"], owner.as_str());
+    assert!(created["bot_token"]["scopes"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("messages:write")));
+
+    let plain = create(&[
+        "--created-by",
+        &owner,
+        "--name",
+        "Reader",
+        "--handle",
+        "reader",
+        "--scopes",
+        "bot:read",
+        "--token-name",
+        "ci",
+        "--plain",
+    ]);
+    let token = plain.ok().to_string();
+    assert!(token.starts_with("ccb_") && !token.contains(' '), "{token}");
+    let stored = super::common::stock_sqlite(
+        &db,
+        "import json, sqlite3, sys\nprint(json.dumps(sqlite3.connect(sys.argv[1]).execute(\"SELECT name, scopes_json, owner_user_id, length(token_hash) FROM bot_tokens WHERE name = 'ci'\").fetchone()))",
+    );
+    assert_eq!(stored[0], "ci");
+    assert!(stored[1].as_str().unwrap().contains("messages:read"));
+    assert!(!stored[1].as_str().unwrap().contains("messages:write"));
+    assert!(stored[2].is_null(), "a service bot has no owner");
+    assert_eq!(stored[3], 64, "only the SHA-256 hash is stored");
+
+    let not_owner = create(&["--created-by", &member, "--name", "X", "--handle", "xbot"]);
+    assert_eq!(not_owner.code, 1, "{not_owner:?}");
+    assert!(not_owner.stdout.is_empty());
+    assert!(not_owner.stderr.contains("owner"), "{}", not_owner.stderr);
+    let bad_scope = create(&[
+        "--created-by",
+        &owner,
+        "--name",
+        "X",
+        "--handle",
+        "xbot",
+        "--scopes",
+        "nope",
+    ]);
+    assert_ne!(bad_scope.code, 0);
+    assert!(bad_scope.stderr.contains("scope"), "{}", bad_scope.stderr);
+}

@@ -8,4 +8,5 @@ mod dump;
 mod durability;
 mod parse;
 mod serve;
+mod webhooks;
 mod ws;

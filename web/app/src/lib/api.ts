@@ -221,9 +221,10 @@ export const api = {
     ws: string,
     type: string,
     target: { channel_id?: string; direct_conversation_id?: string },
+    payload: Record<string, unknown> = {},
   ) =>
     request<unknown>('POST', '/api/realtime/ephemeral', {
-      body: { workspace_id: ws, type, payload: {}, ...target },
+      body: { workspace_id: ws, type, payload, ...target },
     }),
 
   /** Uploads one file; `onProgress` gets the sent fraction (0..1). XHR, because fetch

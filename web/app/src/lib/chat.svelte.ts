@@ -106,6 +106,8 @@ export class ChatStore {
   rtStatus = $state<RealtimeStatus>('connecting');
   rtTransport = $state<'ws' | 'poll'>('poll');
   typing = $state<Record<string, { name: string; until: number }>>({});
+  /** Who is online: user id → until when (ms) their last `presence.changed` holds. */
+  presence = $state<Record<string, number>>({});
 
   sidebarOpen = $state(false);
   /** Unsent composer text per conversation / thread (kept for the session). */
@@ -280,6 +282,7 @@ export class ChatStore {
     } catch {
       this.rtStatus = 'offline';
     }
+    this.startPresence(ws);
   }
 
   async createWorkspace(name: string): Promise<void> {
@@ -573,6 +576,7 @@ export class ChatStore {
 
   reply(rootId: string, body: string): void {
     if (!this.conv || !body.trim()) return;
+    this.typingStopped(rootId);
     const p: Pending = {
       nonce: makeNonce(),
       body,
@@ -855,41 +859,97 @@ export class ChatStore {
     }
   }
 
-  private lastTyping = 0;
+  /** When we last said we are typing, per place (`''` = main composer, else thread root). */
+  private lastTyping: Record<string, number> = {};
 
-  /** Tells others in this conversation that we are typing (at most every 3 s). */
-  typingPing(): void {
-    if (!this.conv || Date.now() - this.lastTyping < 3000) return;
-    this.lastTyping = Date.now();
-    const target = this.conv.kind === 'channel' ? { channel_id: this.conv.id } : { direct_conversation_id: this.conv.id };
-    void api.ephemeral(this.wsId, 'typing.started', target).catch(() => undefined);
+  private typingTarget(): { channel_id?: string; direct_conversation_id?: string } | null {
+    if (!this.conv) return null;
+    return this.conv.kind === 'channel' ? { channel_id: this.conv.id } : { direct_conversation_id: this.conv.id };
   }
 
-  typingStopped(): void {
-    if (!this.conv || !this.lastTyping) return;
-    this.lastTyping = 0;
-    const target = this.conv.kind === 'channel' ? { channel_id: this.conv.id } : { direct_conversation_id: this.conv.id };
-    void api.ephemeral(this.wsId, 'typing.stopped', target).catch(() => undefined);
+  /** Tells others in this conversation (or in the thread `rootId`) that we are typing, at
+   * most every 3 s per place. */
+  typingPing(rootId = ''): void {
+    const target = this.typingTarget();
+    if (!target || Date.now() - (this.lastTyping[rootId] ?? 0) < 3000) return;
+    this.lastTyping[rootId] = Date.now();
+    const payload = rootId ? { thread_root_id: rootId } : {};
+    void api.ephemeral(this.wsId, 'typing.started', target, payload).catch(() => undefined);
   }
 
-  /** Names of people typing in the open conversation. */
-  typingHere(now: number): string[] {
+  typingStopped(rootId = ''): void {
+    const target = this.typingTarget();
+    if (!target || !this.lastTyping[rootId]) return;
+    this.lastTyping[rootId] = 0;
+    const payload = rootId ? { thread_root_id: rootId } : {};
+    void api.ephemeral(this.wsId, 'typing.stopped', target, payload).catch(() => undefined);
+  }
+
+  /** Names of people typing in the open conversation's main composer, or in the thread
+   * `rootId` when given. */
+  typingHere(now: number, rootId = ''): string[] {
     if (!this.conv) return [];
-    const prefix = this.conv.id + ':';
+    const prefix = `${this.conv.id}:${rootId}:`;
     return Object.entries(this.typing)
       .filter(([k, t]) => k.startsWith(prefix) && t.until > now)
       .map(([, t]) => t.name);
   }
 
+  /** Whether `userId` announced being online recently (we always are). */
+  isOnline(userId: string | undefined, now: number): boolean {
+    if (!userId) return false;
+    return userId === this.me?.id || (this.presence[userId] ?? 0) > now;
+  }
+
+  private presenceTimer: ReturnType<typeof setInterval> | null = null;
+
+  /** Announces us as online in `ws` now and every 20 s while the page is visible (the
+   * server keeps ephemeral events ~30 s), and picks up who else is online. */
+  private startPresence(ws: string): void {
+    if (this.presenceTimer) clearInterval(this.presenceTimer);
+    const announce = () => {
+      if (this.wsId !== ws || document.visibilityState !== 'visible') return;
+      void api.ephemeral(ws, 'presence.changed', {}, { status: 'online' }).catch(() => undefined);
+    };
+    announce();
+    this.presenceTimer = setInterval(announce, PRESENCE_EVERY_MS);
+    if (!this.presenceListening) {
+      this.presenceListening = true;
+      document.addEventListener('visibilitychange', () => {
+        if (document.visibilityState === 'visible') announce();
+        else if (this.wsId) {
+          void api.ephemeral(this.wsId, 'presence.changed', {}, { status: 'away' }).catch(() => undefined);
+        }
+      });
+    }
+    // Presence announced before we connected is still in the ephemeral table.
+    void api
+      .events(ws, '', { limit: 1 })
+      .then((page) => {
+        if (this.wsId === ws) this.onEphemeral(page.ephemeral ?? []);
+      })
+      .catch(() => undefined);
+  }
+  private presenceListening = false;
+
   private onEphemeral(events: ChatEvent[]): void {
     const now = Date.now();
     const next = { ...this.typing };
+    let presence: Record<string, number> | null = null;
     for (const e of events) {
       const user = String(e.payload.user_id ?? '');
       if (!user || user === this.me?.id) continue;
+      if (e.type === 'presence.changed') {
+        presence ??= { ...this.presence };
+        const heard = Date.parse(e.created_at) || now;
+        if (e.payload.status === 'online') presence[user] = Math.min(heard, now) + PRESENCE_TTL_MS;
+        else delete presence[user];
+        continue;
+      }
       const raw = e as unknown as Record<string, unknown>;
       const conv = e.channel_id ?? raw.direct_conversation_id ?? e.payload.direct_conversation_id ?? '';
-      const key = `${conv}:${user}`;
+      const root = String(e.payload.thread_root_id ?? '');
+      const key = `${conv}:${root}:${user}`;
       if (e.type === 'typing.started') {
         next[key] = { name: this.users[user]?.display_name ?? 'Someone', until: now + 6000 };
       } else if (e.type === 'typing.stopped') {
@@ -897,6 +957,7 @@ export class ChatStore {
       }
     }
     this.typing = next;
+    if (presence) this.presence = presence;
   }
 
   /** After a reconnect: pick up anything the events may not describe (cheap, idempotent). */
@@ -919,5 +980,9 @@ export class ChatStore {
     if (this.threadRootId) await this.reloadThread();
   }
 }
+
+/** How often we say we are online, and how long others' announcements hold. */
+const PRESENCE_EVERY_MS = 20_000;
+const PRESENCE_TTL_MS = 45_000;
 
 export const chat = new ChatStore();

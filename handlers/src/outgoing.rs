@@ -1,0 +1,207 @@
+//! The outgoing-webhook sender: the HTTP half of `clickclack_runtime::chat::webhooks`.
+//!
+//! It lives here rather than in the runtime because the runtime carries no HTTP (the
+//! dependency rule in `architecture.md`), and here rather than in `adapters/server` so
+//! every host can drive the same code: `clickclack serve` runs [`Outgoing::run`] as a
+//! background task, and `clickclack webhooks deliver [--once]` (a scheduled job on
+//! Lambda deploys) calls [`Outgoing::deliver_due`] against the same database.
+//!
+//! One pass ([`Outgoing::deliver_due`]): plan (new public events → pending delivery rows,
+//! one write transaction), then claim due deliveries in batches, POST each signed body
+//! (`X-ClickClack-Timestamp`, `X-ClickClack-Signature: sha256=<hex HMAC-SHA256 of
+//! "timestamp.body">`) with the policy's timeout, and record the outcome, which schedules
+//! the next attempt or gives up. Redirects are not followed (a 3xx is a failed attempt).
+//! Delivery is at least once: a claim whose sender dies comes back after its lease.
+
+use clickclack_runtime::chat::webhooks::{sign, AttemptOutcome, WebhookPolicy};
+use clickclack_runtime::chat::Chat;
+use clickclack_runtime::store::webhooks::{now_ms, ClaimedDelivery};
+use futures::StreamExt;
+use serde::Serialize;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// Deliveries claimed per batch.
+const CLAIM_BATCH: i64 = 32;
+/// Attempts in flight at once.
+const CONCURRENCY: usize = 8;
+/// Longest sleep of the background worker: it also looks for events other processes
+/// wrote (which do not wake this one) this often.
+pub const IDLE_POLL: Duration = Duration::from_secs(15);
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct DeliveryRun {
+    /// Deliveries queued from new events.
+    pub planned: u64,
+    /// HTTP attempts made.
+    pub attempted: u64,
+    pub delivered: u64,
+    /// Failed attempts that will be retried.
+    pub retrying: u64,
+    /// Deliveries given up on (schedule used up).
+    pub failed: u64,
+}
+
+/// Plans, signs, sends and records webhook deliveries. Cheap to clone.
+#[derive(Clone)]
+pub struct Outgoing {
+    chat: Chat,
+    policy: WebhookPolicy,
+    client: reqwest::Client,
+}
+
+impl Outgoing {
+    pub fn new(chat: Chat, policy: WebhookPolicy) -> Outgoing {
+        let client = reqwest::Client::builder()
+            .timeout(policy.timeout)
+            .connect_timeout(policy.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("ClickClack-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Outgoing {
+            chat,
+            policy,
+            client,
+        }
+    }
+
+    pub fn policy(&self) -> &WebhookPolicy {
+        &self.policy
+    }
+
+    /// One pass: plan new deliveries, then attempt every delivery that is due until none
+    /// is left.
+    pub async fn deliver_due(&self) -> clickclack_runtime::Result<DeliveryRun> {
+        let mut run = DeliveryRun {
+            planned: self.chat.plan_webhook_deliveries(&self.policy).await?,
+            ..DeliveryRun::default()
+        };
+        loop {
+            let claimed = self
+                .chat
+                .claim_webhook_deliveries(&self.policy, CLAIM_BATCH)
+                .await?;
+            if claimed.is_empty() {
+                return Ok(run);
+            }
+            let results: Vec<_> = futures::stream::iter(claimed)
+                .map(|delivery| async move {
+                    let outcome = self.attempt(&delivery).await;
+                    self.chat
+                        .record_webhook_attempt(&self.policy, &delivery, outcome)
+                        .await
+                })
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
+            for result in results {
+                run.attempted += 1;
+                match result? {
+                    "delivered" => run.delivered += 1,
+                    "failed" => run.failed += 1,
+                    _ => run.retrying += 1,
+                }
+            }
+        }
+    }
+
+    /// Sends one delivery and reports what came back.
+    pub async fn attempt(&self, delivery: &ClaimedDelivery) -> AttemptOutcome {
+        let timestamp = (now_ms() / 1000).to_string();
+        let signature = sign(&delivery.secret, &timestamp, &delivery.body);
+        let started = Instant::now();
+        let sent = self
+            .client
+            .post(&delivery.url)
+            .header("content-type", "application/json")
+            .header("x-clickclack-timestamp", &timestamp)
+            .header("x-clickclack-signature", format!("sha256={signature}"))
+            .header("x-clickclack-event", &delivery.event_type)
+            .header("x-clickclack-delivery", &delivery.id)
+            .header("x-clickclack-webhook", &delivery.webhook_id)
+            .body(delivery.body.clone())
+            .send()
+            .await;
+        let outcome = match sent {
+            Ok(response) => AttemptOutcome {
+                status: Some(response.status().as_u16()),
+                error: None,
+                duration: started.elapsed(),
+            },
+            Err(e) => AttemptOutcome {
+                status: None,
+                error: Some(describe(&e, self.policy.timeout)),
+                duration: started.elapsed(),
+            },
+        };
+        tracing::info!(
+            delivery_id = %delivery.id,
+            webhook_id = %delivery.webhook_id,
+            event_type = %delivery.event_type,
+            attempt = delivery.attempts + 1,
+            status = outcome.status,
+            error = outcome.error.as_deref(),
+            duration_ms = outcome.duration.as_millis() as u64,
+            "webhook attempt"
+        );
+        outcome
+    }
+
+    /// The background worker: a pass whenever a commit announces events, when the next
+    /// retry is due, and at least every [`IDLE_POLL`]; returns when `shutdown` resolves
+    /// (a pass in flight is dropped: its claims come back after their lease).
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let mut commits = self.chat.store().commits();
+        tokio::pin!(shutdown);
+        tracing::info!(
+            attempts = self.policy.schedule.len(),
+            timeout_seconds = self.policy.timeout.as_secs(),
+            "webhook worker started"
+        );
+        loop {
+            commits.borrow_and_update();
+            tokio::select! {
+                () = &mut shutdown => break,
+                outcome = self.deliver_due() => match outcome {
+                    Ok(run) if run.attempted > 0 || run.planned > 0 => {
+                        tracing::debug!(planned = run.planned, attempted = run.attempted, delivered = run.delivered, "webhook pass");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "webhook pass failed"),
+                },
+            }
+            let wait = match self.chat.next_webhook_due_ms().await {
+                Ok(Some(due)) => Duration::from_millis(due.saturating_sub(now_ms()).max(0) as u64)
+                    .clamp(Duration::from_millis(50), IDLE_POLL),
+                _ => IDLE_POLL,
+            };
+            tokio::select! {
+                () = &mut shutdown => break,
+                changed = commits.changed() => if changed.is_err() { break },
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+        tracing::info!("webhook worker stopped");
+    }
+}
+
+/// A readable cause for a failed send, without the URL.
+fn describe(e: &reqwest::Error, timeout: Duration) -> String {
+    if e.is_timeout() {
+        return format!("timed out after {}s", timeout.as_secs_f32());
+    }
+    let mut text = if e.is_connect() {
+        "connection failed".to_string()
+    } else {
+        "request failed".to_string()
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text.chars().take(500).collect()
+}
