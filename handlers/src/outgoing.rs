@@ -12,6 +12,11 @@
 //! "timestamp.body">`) with the policy's timeout, and record the outcome, which schedules
 //! the next attempt or gives up. Redirects are not followed (a 3xx is a failed attempt).
 //! Delivery is at least once: a claim whose sender dies comes back after its lease.
+//!
+//! Unless the policy allows private targets, only public addresses are reached: IP
+//! literals are checked before sending and host names go through [`PublicOnly`], a
+//! resolver that drops non-public addresses, so the checked address is the one connected
+//! to (no DNS-rebinding window). A blocked target is a failed attempt like any other.
 
 use clickclack_runtime::chat::webhooks::{sign, AttemptOutcome, WebhookPolicy};
 use clickclack_runtime::chat::Chat;
@@ -19,6 +24,8 @@ use clickclack_runtime::store::webhooks::{now_ms, ClaimedDelivery};
 use futures::StreamExt;
 use serde::Serialize;
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Deliveries claimed per batch.
@@ -53,7 +60,11 @@ pub struct Outgoing {
 
 impl Outgoing {
     pub fn new(chat: Chat, policy: WebhookPolicy) -> Outgoing {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if !policy.allow_private_targets {
+            builder = builder.dns_resolver(Arc::new(PublicOnly));
+        }
+        let client = builder
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -112,6 +123,18 @@ impl Outgoing {
         let timestamp = (now_ms() / 1000).to_string();
         let signature = sign(&delivery.secret, &timestamp, &delivery.body);
         let started = Instant::now();
+        if !self.policy.allow_private_targets {
+            if let Some(ip) = literal_ip(&delivery.url).filter(|ip| !is_public(*ip)) {
+                return self.report(
+                    delivery,
+                    AttemptOutcome {
+                        status: None,
+                        error: Some(format!("blocked: {ip} is not a public address")),
+                        duration: started.elapsed(),
+                    },
+                );
+            }
+        }
         let sent = self
             .client
             .post(&delivery.url)
@@ -136,6 +159,10 @@ impl Outgoing {
                 duration: started.elapsed(),
             },
         };
+        self.report(delivery, outcome)
+    }
+
+    fn report(&self, delivery: &ClaimedDelivery, outcome: AttemptOutcome) -> AttemptOutcome {
         tracing::info!(
             delivery_id = %delivery.id,
             webhook_id = %delivery.webhook_id,
@@ -204,4 +231,114 @@ fn describe(e: &reqwest::Error, timeout: Duration) -> String {
         source = cause.source();
     }
     text.chars().take(500).collect()
+}
+
+/// The host of `url` when it is an IP literal.
+fn literal_ip(url: &str) -> Option<IpAddr> {
+    let host = reqwest::Url::parse(url).ok()?.host_str()?.to_string();
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
+}
+
+/// True for globally routable unicast addresses: not loopback, private (RFC 1918, ULA),
+/// link-local, shared (100.64/10), unspecified, multicast, broadcast, documentation or
+/// benchmarking ranges; IPv4-mapped IPv6 addresses are judged as IPv4.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_multicast()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 198 && (b == 18 || b == 19))
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
+/// A resolver that keeps only public addresses ([`is_public`]); a name with none fails.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let found: Vec<SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = found
+                .iter()
+                .copied()
+                .filter(|a| is_public(a.ip()))
+                .collect();
+            if public.is_empty() {
+                let blocked = found
+                    .first()
+                    .map(|a| a.ip().to_string())
+                    .unwrap_or_default();
+                return Err(
+                    format!("blocked: {host} resolves to {blocked}, not a public address").into(),
+                );
+            }
+            let addrs: reqwest::dns::Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_addresses() {
+        for ip in ["1.1.1.1", "93.184.216.34", "2606:4700::1111"] {
+            assert!(is_public(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "::",
+        ] {
+            assert!(!is_public(ip.parse().unwrap()), "{ip}");
+        }
+        assert_eq!(
+            literal_ip("http://[::1]:8080/x"),
+            Some("::1".parse().unwrap())
+        );
+        assert_eq!(
+            literal_ip("https://10.0.0.1/x"),
+            Some("10.0.0.1".parse().unwrap())
+        );
+        assert_eq!(literal_ip("https://example.com/x"), None);
+    }
 }

@@ -19,6 +19,7 @@
 
 use axum::extract::Request;
 use axum::Router;
+use clickclack_handlers::limits::RateLimits;
 use clickclack_handlers::{AppState, GithubConfig, HttpConfig};
 use clickclack_runtime::chat::{Chat, ChatConfig};
 use clickclack_runtime::chat::{DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_UPLOAD_QUOTA_BYTES};
@@ -75,6 +76,12 @@ pub struct LambdaConfig {
     /// `CLICKCLACK_DB_AUTH_TOKEN_SECRET`: a Secrets Manager secret (name or ARN) holding
     /// the libSQL token, read at cold start by [`LambdaConfig::resolve_secrets`].
     pub db_auth_token_secret: Option<String>,
+    /// `CLICKCLACK_METRICS_ENABLED`: Prometheus text at `/metrics` (off by default).
+    pub metrics_enabled: bool,
+    /// `CLICKCLACK_RATE_LIMIT_WRITES_PER_MINUTE` / `CLICKCLACK_RATE_LIMIT_AUTH_PER_MINUTE`
+    /// (unset or 0 = unlimited). Counted per instance, by session or client address.
+    pub rate_limit_writes_per_minute: Option<u32>,
+    pub rate_limit_auth_per_minute: Option<u32>,
 }
 
 impl LambdaConfig {
@@ -179,8 +186,34 @@ impl LambdaConfig {
             get("CLICKCLACK_GITHUB_ALLOWED_ORG"),
         );
         let db_auth_token_secret = get("CLICKCLACK_DB_AUTH_TOKEN_SECRET");
+        let metrics_enabled = match get("CLICKCLACK_METRICS_ENABLED") {
+            None => false,
+            Some(v) => parse_bool(&v).ok_or_else(|| {
+                StartupError(format!(
+                    "invalid CLICKCLACK_METRICS_ENABLED {v:?}: expected true or false"
+                ))
+            })?,
+        };
+        let per_minute = |key: &str| -> Result<Option<u32>, StartupError> {
+            match get(key) {
+                None => Ok(None),
+                Some(v) => v
+                    .parse::<u32>()
+                    .map(|n| Some(n).filter(|n| *n > 0))
+                    .map_err(|_| {
+                        StartupError(format!(
+                            "invalid {key} {v:?}: expected a whole number of requests"
+                        ))
+                    }),
+            }
+        };
+        let rate_limit_writes_per_minute = per_minute("CLICKCLACK_RATE_LIMIT_WRITES_PER_MINUTE")?;
+        let rate_limit_auth_per_minute = per_minute("CLICKCLACK_RATE_LIMIT_AUTH_PER_MINUTE")?;
         Ok(LambdaConfig {
             db_auth_token_secret,
+            metrics_enabled,
+            rate_limit_writes_per_minute,
+            rate_limit_auth_per_minute,
             db,
             sync,
             public_url,
@@ -201,9 +234,51 @@ impl LambdaConfig {
             max_wait_seconds: self.max_wait_seconds,
             max_upload_bytes: self.max_upload_bytes,
             github: self.github.clone(),
+            metrics_enabled: self.metrics_enabled,
+            rate_limits: RateLimits::per_minute(
+                self.rate_limit_writes_per_minute,
+                self.rate_limit_auth_per_minute,
+            ),
             ..HttpConfig::default()
         }
     }
+}
+
+/// A boolean setting as `serve` accepts it (`true/false`, `1/0`, `yes/no`, `on/off`).
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether log lines are JSON: `CLICKCLACK_LOG_FORMAT=json`, or Lambda's own
+/// `AWS_LAMBDA_LOG_FORMAT=JSON` (advanced logging controls).
+pub fn json_logs(get: impl Fn(&str) -> Option<String>) -> bool {
+    let is_json = |key: &str| get(key).is_some_and(|v| v.trim().eq_ignore_ascii_case("json"));
+    is_json("CLICKCLACK_LOG_FORMAT") || is_json("AWS_LAMBDA_LOG_FORMAT")
+}
+
+/// Logging to stdout (CloudWatch): JSON objects (flattened fields, like `serve
+/// --log-format json`) when [`json_logs`], else `lambda_http`'s default text format.
+/// The level comes from `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else `info`.
+pub fn init_logging(json: bool) {
+    use lambda_http::tracing::subscriber::{fmt, EnvFilter};
+    if !json {
+        lambda_http::tracing::init_default_subscriber();
+        return;
+    }
+    let filter = EnvFilter::try_from_env("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .try_init();
 }
 
 /// `CLICKCLACK_DB` with `CLICKCLACK_DB_AUTH_TOKEN`, `CLICKCLACK_DB_SYNC_URL` (a local path
@@ -345,6 +420,22 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .fallback_service(clickclack_handlers::app(state))
         .layer(axum::middleware::map_request(strip_stage))
+        .layer(axum::middleware::map_request(client_address))
+}
+
+/// Gives the request the API Gateway / Function URL client address as its peer
+/// (`ConnectInfo`), so per-address rate limits count callers, not one shared bucket.
+async fn client_address(mut req: Request) -> Request {
+    let source_ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(ctx)) => ctx.identity.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.http.source_ip.clone(),
+        _ => None,
+    };
+    if let Some(ip) = source_ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(ip, 0)));
+    }
+    req
 }
 
 /// Undoes the stage prefix `lambda_http` puts in front of API Gateway paths: REST API
@@ -394,7 +485,7 @@ async fn strip_stage(mut req: Request) -> Request {
 /// the Lambda event loop. A startup error is logged and the process exits non-zero, which
 /// Lambda reports as an init failure.
 pub async fn run() -> ExitCode {
-    lambda_http::tracing::init_default_subscriber();
+    init_logging(json_logs(|key| std::env::var(key).ok()));
     let state = match state_from_env().await {
         Ok(state) => state,
         Err(e) => {
@@ -485,6 +576,44 @@ mod tests {
         ])
         .unwrap_err();
         assert!(e.0.contains("local database path"), "{e}");
+    }
+
+    #[test]
+    fn metrics_rate_limits_and_log_format() {
+        let c = config(&[("CLICKCLACK_DATA", "/d")]).unwrap();
+        assert!(!c.http().metrics_enabled);
+        assert!(!c.http().rate_limits.enabled());
+        let c = config(&[
+            ("CLICKCLACK_DATA", "/d"),
+            ("CLICKCLACK_METRICS_ENABLED", "TRUE"),
+            ("CLICKCLACK_RATE_LIMIT_WRITES_PER_MINUTE", "30"),
+            ("CLICKCLACK_RATE_LIMIT_AUTH_PER_MINUTE", "0"),
+        ])
+        .unwrap();
+        let http = c.http();
+        assert!(http.metrics_enabled);
+        assert_eq!(http.rate_limits.writes_per_minute, Some(30));
+        assert_eq!(http.rate_limits.auth_per_minute, None);
+        for (key, bad) in [
+            ("CLICKCLACK_METRICS_ENABLED", "maybe"),
+            ("CLICKCLACK_RATE_LIMIT_WRITES_PER_MINUTE", "-1"),
+            ("CLICKCLACK_RATE_LIMIT_AUTH_PER_MINUTE", "lots"),
+        ] {
+            let e = config(&[("CLICKCLACK_DATA", "/d"), (key, bad)]).unwrap_err();
+            assert!(e.0.contains(key), "{e}");
+        }
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert!(!json_logs(env(&[])));
+        assert!(json_logs(env(&[("CLICKCLACK_LOG_FORMAT", "JSON")])));
+        assert!(json_logs(env(&[("AWS_LAMBDA_LOG_FORMAT", "JSON")])));
+        assert!(!json_logs(env(&[("CLICKCLACK_LOG_FORMAT", "text")])));
     }
 
     #[test]

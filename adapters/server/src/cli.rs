@@ -417,6 +417,7 @@ pub const SETTINGS_ENV: &[&str] = &[
     "CLICKCLACK_WEBHOOKS_WORKER",
     "CLICKCLACK_WEBHOOK_RETRY_SCHEDULE",
     "CLICKCLACK_WEBHOOK_TIMEOUT_SECONDS",
+    "CLICKCLACK_WEBHOOK_ALLOW_PRIVATE_TARGETS",
 ];
 
 impl Cli {
@@ -521,6 +522,18 @@ pub struct WebhookArgs {
         value_name = "SECONDS"
     )]
     pub webhook_timeout_seconds: Option<u64>,
+    /// Let webhooks reach loopback, private and link-local addresses [default: false]
+    #[arg(
+        long,
+        env = "CLICKCLACK_WEBHOOK_ALLOW_PRIVATE_TARGETS",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        action = ArgAction::Set,
+        value_parser = BoolishValueParser::new(),
+    )]
+    pub webhook_allow_private_targets: Option<bool>,
 }
 
 #[derive(Debug, Args)]

@@ -46,6 +46,7 @@ pub const FILE_KEYS: &[&str] = &[
     "webhooks_worker",
     "webhook_retry_schedule",
     "webhook_timeout_seconds",
+    "webhook_allow_private_targets",
 ];
 
 /// The JSON configuration file. Empty strings count as unset.
@@ -73,6 +74,7 @@ pub struct FileConfig {
     pub webhooks_worker: Option<bool>,
     pub webhook_retry_schedule: Option<String>,
     pub webhook_timeout_seconds: Option<u64>,
+    pub webhook_allow_private_targets: Option<bool>,
 }
 
 impl FileConfig {
@@ -190,6 +192,13 @@ impl FileConfig {
                         .ok_or("webhook_timeout_seconds must be a positive whole number")?,
                 ),
                 Some(_) => return Err("webhook_timeout_seconds must be a number".to_string()),
+            },
+            webhook_allow_private_targets: match map.get("webhook_allow_private_targets") {
+                None | Some(Value::Null) => None,
+                Some(Value::Bool(b)) => Some(*b),
+                Some(_) => {
+                    return Err("webhook_allow_private_targets must be true or false".to_string())
+                }
             },
         })
     }
@@ -397,7 +406,10 @@ impl ServeConfig {
             rate_limit_auth_per_minute,
             github,
             log_format: log_format(args.log_format, file),
-            webhooks_worker: args.webhooks_worker.or(file.webhooks_worker).unwrap_or(true),
+            webhooks_worker: args
+                .webhooks_worker
+                .or(file.webhooks_worker)
+                .unwrap_or(true),
             webhooks: webhook_policy(&args.webhooks, file)?,
         })
     }
@@ -420,7 +432,10 @@ pub fn webhook_policy(args: &WebhookArgs, file: &FileConfig) -> Result<WebhookPo
         policy.schedule = WebhookPolicy::parse_schedule(text)
             .map_err(|e| CliError::usage(format!("webhook retry schedule: {e}")))?;
     }
-    match args.webhook_timeout_seconds.or(file.webhook_timeout_seconds) {
+    match args
+        .webhook_timeout_seconds
+        .or(file.webhook_timeout_seconds)
+    {
         Some(0) => {
             return Err(CliError::usage(
                 "--webhook-timeout-seconds must be a positive number of seconds",
@@ -429,6 +444,10 @@ pub fn webhook_policy(args: &WebhookArgs, file: &FileConfig) -> Result<WebhookPo
         Some(seconds) => policy.timeout = std::time::Duration::from_secs(seconds),
         None => {}
     }
+    policy.allow_private_targets = args
+        .webhook_allow_private_targets
+        .or(file.webhook_allow_private_targets)
+        .unwrap_or(false);
     Ok(policy)
 }
 
@@ -639,6 +658,44 @@ mod tests {
         assert!(FileConfig::parse(r#"{"dev_bootstrap":"yes"}"#).is_err());
         assert!(FileConfig::parse(r#"{"sync":"sometimes"}"#).is_err());
         assert!(FileConfig::parse(r#"{"addr":8080}"#).is_err());
+    }
+
+    #[test]
+    fn log_format_and_webhook_settings() {
+        let c = ServeConfig::resolve(&serve_args(None, None), &FileConfig::default()).unwrap();
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert!(c.webhooks_worker);
+        assert_eq!(c.webhooks, WebhookPolicy::default());
+        let file = FileConfig::parse(
+            r#"{"log_format":"JSON","webhooks_worker":false,"webhook_retry_schedule":"0s,30s","webhook_timeout_seconds":3}"#,
+        )
+        .unwrap();
+        let c = ServeConfig::resolve(&serve_args(None, None), &file).unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert!(!c.webhooks_worker);
+        assert_eq!(
+            c.webhooks.schedule,
+            vec![Duration::ZERO, Duration::from_secs(30)]
+        );
+        assert_eq!(c.webhooks.timeout, Duration::from_secs(3));
+        let mut args = serve_args(None, None);
+        args.log_format = Some(LogFormat::Text);
+        args.webhooks.webhook_retry_schedule = Some("1m".into());
+        args.webhooks.webhook_timeout_seconds = Some(0);
+        assert!(ServeConfig::resolve(&args, &file).is_err());
+        args.webhooks.webhook_timeout_seconds = None;
+        let c = ServeConfig::resolve(&args, &file).unwrap();
+        assert_eq!(c.log_format, LogFormat::Text);
+        assert_eq!(c.webhooks.schedule, vec![Duration::from_secs(60)]);
+        args.webhooks.webhook_retry_schedule = Some("later".into());
+        assert!(ServeConfig::resolve(&args, &file).is_err());
+        assert!(FileConfig::parse(r#"{"log_format":"xml"}"#).is_err());
+        assert!(FileConfig::parse(r#"{"webhook_timeout_seconds":0}"#).is_err());
+        assert!(FileConfig::parse(r#"{"webhooks_worker":"yes"}"#).is_err());
+        assert!(!c.webhooks.allow_private_targets);
+        let open = FileConfig::parse(r#"{"webhook_allow_private_targets":true}"#).unwrap();
+        let c = ServeConfig::resolve(&serve_args(None, None), &open).unwrap();
+        assert!(c.webhooks.allow_private_targets);
     }
 
     #[test]

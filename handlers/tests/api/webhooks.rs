@@ -102,6 +102,7 @@ fn policy(schedule: &str) -> WebhookPolicy {
     WebhookPolicy {
         schedule: WebhookPolicy::parse_schedule(schedule).unwrap(),
         timeout: Duration::from_secs(5),
+        allow_private_targets: true,
     }
 }
 
@@ -582,4 +583,31 @@ async fn the_worker_delivers_in_the_background_and_stops_on_shutdown() {
         .await
         .expect("worker stops")
         .unwrap();
+}
+
+#[tokio::test]
+async fn private_targets_are_blocked_unless_allowed() {
+    let app = TestApp::new().await;
+    let receiver = Receiver::start(&[]).await;
+    let localhost = receiver.url.replace("127.0.0.1", "localhost");
+    let (literal, _) = subscribe(&app, &receiver.url, json!(["message.created"])).await;
+    let (named, _) = subscribe(&app, &localhost, json!(["message.created"])).await;
+    let strict = Outgoing::new(
+        app.chat.clone(),
+        WebhookPolicy {
+            allow_private_targets: false,
+            ..policy("0s,1m")
+        },
+    );
+    app.send(&app.owner, "to the metadata service").await;
+    let run = strict.deliver_due().await.unwrap();
+    assert_eq!((run.attempted, run.retrying), (2, 2));
+    assert!(receiver.got().is_empty());
+    for webhook in [&literal, &named] {
+        let log = deliveries(&app, webhook).await;
+        assert_eq!(log[0]["status"], "pending");
+        assert_eq!(log[0]["last_status"], Value::Null);
+        let error = log[0]["last_error"].as_str().unwrap();
+        assert!(error.contains("not a public address"), "{error}");
+    }
 }

@@ -45,6 +45,9 @@ pub struct WebhookPolicy {
     pub schedule: Vec<Duration>,
     /// Timeout of one HTTP attempt.
     pub timeout: Duration,
+    /// Also send to loopback, private, link-local and other non-public addresses (off by
+    /// default: a workspace owner must not reach the server's own network).
+    pub allow_private_targets: bool,
 }
 
 impl Default for WebhookPolicy {
@@ -52,6 +55,7 @@ impl Default for WebhookPolicy {
         Self {
             schedule: DEFAULT_RETRY_SCHEDULE.to_vec(),
             timeout: Duration::from_secs(10),
+            allow_private_targets: false,
         }
     }
 }

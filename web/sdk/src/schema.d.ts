@@ -617,7 +617,7 @@ export interface paths {
         };
         /**
          * WebSocket stream of events (server host only)
-         * @description Upgrade to a WebSocket: authenticate (bearer header, cookie, or subprotocol `clickclack.bearer.<token>`, echoed back), same origin, drain the log from `after_cursor`, then stay live. Each text frame is one `Event` JSON. Close 4001: resync over HTTP; 1001: shutdown. Only the `clickclack serve` host serves this route (not Lambda); `/api/capabilities` lists `ws` in `transports` when it does.
+         * @description Upgrade to a WebSocket: authenticate (bearer header, cookie, or subprotocol `clickclack.bearer.<token>`, echoed back), same origin, drain the log from `after_cursor`, then stay live. Each text frame is one `Event` JSON. Close 4001: resync over HTTP (also right after the upgrade when `after_cursor` is from another database epoch); 1001: shutdown. Errors before the upgrade are ordinary JSON errors (400 `websocket_required` without an upgrade request). Only the `clickclack serve` host serves this route (not Lambda); `/api/capabilities` lists `ws` in `transports` when it does.
          */
         get: operations["realtimeWebSocket"];
         put?: never;
@@ -1792,6 +1792,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             501: components["responses"]["NotImplemented"];
             default: components["responses"]["Error"];
         };
@@ -1825,9 +1826,9 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
-            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             default: components["responses"]["Error"];
         };
     };
@@ -1944,6 +1945,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            429: components["responses"]["TooManyRequests"];
             501: components["responses"]["NotImplemented"];
             default: components["responses"]["Error"];
         };
@@ -1971,6 +1973,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             501: components["responses"]["NotImplemented"];
             /** @description GitHub failed (`github_upstream`). */
             502: {
@@ -2144,7 +2147,8 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    name: string;
+                    /** @description Blank or missing: `Untitled`. */
+                    name?: string;
                     slug?: string | null;
                 };
             };
@@ -3282,7 +3286,6 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            409: components["responses"]["Conflict"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
@@ -4021,9 +4024,12 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
+                    /** @description An http(s) URL. */
                     url: string;
-                    event_types: string[];
+                    /** @description Event types such as `message.created`; empty or `*`: every public event type. */
+                    event_types?: string[];
                     description?: string;
+                    /** @description Default true. */
                     active?: boolean | null;
                 };
             };

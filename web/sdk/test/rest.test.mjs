@@ -303,3 +303,27 @@ test('ephemeral events publish', async () => {
   await assert.rejects(ada.client.events.publishEphemeral({ workspaceId, type: 'bad' }), (e) => e.status === 400);
 });
 
+
+test('retries are bounded; non-JSON error bodies keep their text', async () => {
+  const { ada, channelId } = w;
+  let calls = 0;
+  const down = async () => {
+    calls++;
+    throw new TypeError('fetch failed');
+  };
+  const c = new ClickClackClient({ baseUrl: w.server.url, token: ada.client.getToken(), fetch: down, retry: { attempts: 3, baseDelayMs: 5 } });
+  await assert.rejects(c.channels.sendMessage(channelId, { body: 'never' }), (e) => e.code === 'network_error' && e.status === 0);
+  assert.equal(calls, 3);
+  calls = 0;
+  await assert.rejects(c.me(), (e) => e.code === 'network_error');
+  assert.equal(calls, 1, 'reads are not retried');
+
+  const proxy = async () => new Response('<html>bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } });
+  const p = new ClickClackClient({ baseUrl: w.server.url, fetch: proxy, retry: { attempts: 1 } });
+  await assert.rejects(p.me(), (e) => e.status === 502 && e.code === 'http_502' && e.message === '<html>bad gateway</html>' && e.transient);
+
+  const ac = new AbortController();
+  ac.abort();
+  const a = new ClickClackClient({ baseUrl: w.server.url, token: ada.client.getToken() });
+  await assert.rejects(a.request('GET', '/api/me', { signal: ac.signal }), (e) => e.code === 'aborted' && !e.transient);
+});

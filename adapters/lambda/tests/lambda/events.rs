@@ -291,3 +291,49 @@ async fn encoded_paths_route_behind_a_stage() {
         );
     }
 }
+
+#[tokio::test]
+async fn metrics_and_rate_limits_come_from_the_environment_like_serve() {
+    let seed = Seed::new(0).await;
+    let off = seed.lambda_app(&[]).await;
+    send(&off, &Call::get(Kind::FunctionUrl, "/metrics"))
+        .await
+        .expect(StatusCode::NOT_FOUND);
+
+    let app = seed
+        .lambda_app(&[
+            ("CLICKCLACK_METRICS_ENABLED", "true"),
+            ("CLICKCLACK_RATE_LIMIT_AUTH_PER_MINUTE", "2"),
+        ])
+        .await;
+    let consume = |kind: Kind| {
+        Call::post(kind, "/api/auth/magic/consume").json(json!({"token": "mgt_bogus"}))
+    };
+    // Two auth requests per minute from the HTTP API client's address, then 429.
+    for _ in 0..2 {
+        let reply = send(&app, &consume(Kind::HttpApiV2)).await;
+        assert_ne!(
+            reply.status,
+            StatusCode::TOO_MANY_REQUESTS,
+            "{}",
+            reply.json
+        );
+    }
+    let limited = send(&app, &consume(Kind::HttpApiV2))
+        .await
+        .expect(StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.json["code"], "rate_limited");
+    assert!(limited.headers.contains_key("retry-after"));
+    // Other addresses (the REST API and Function URL fixtures) have buckets of their own.
+    for kind in [Kind::RestApiV1, Kind::FunctionUrl] {
+        let reply = send(&app, &consume(kind)).await;
+        assert_ne!(reply.status, StatusCode::TOO_MANY_REQUESTS, "{kind:?}");
+    }
+    let metrics = send(&app, &Call::get(Kind::FunctionUrl, "/metrics"))
+        .await
+        .expect(StatusCode::OK);
+    assert!(metrics
+        .headers
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap().starts_with("text/plain")));
+}

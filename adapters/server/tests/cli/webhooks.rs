@@ -79,7 +79,7 @@ async fn webhooks_deliver_once_sends_what_is_queued_and_exits() {
     let secret = seed(&db, &url).await;
     std::fs::write(
         dir.path().join("cc.json"),
-        r#"{"log_format": "json", "webhook_retry_schedule": "0s,1m", "webhook_timeout_seconds": 5}"#,
+        r#"{"log_format": "json", "webhook_retry_schedule": "0s,1m", "webhook_timeout_seconds": 5, "webhook_allow_private_targets": true}"#,
     )
     .unwrap();
     let args = [
