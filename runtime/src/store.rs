@@ -16,6 +16,7 @@ pub mod ephemeral;
 pub mod events;
 pub mod messages;
 pub mod search;
+pub(crate) mod uploads;
 pub mod users;
 pub mod webhooks;
 pub mod workspaces;

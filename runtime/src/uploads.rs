@@ -534,6 +534,91 @@ pub fn presign_unsupported() -> Error {
     )
 }
 
+/// Bytes from the start of a file that [`image_dimensions`] looks at (JPEG metadata
+/// segments such as EXIF thumbnails may push the frame header this far).
+pub const IMAGE_HEADER_BYTES: usize = 256 * 1024;
+
+/// Width and height in pixels of a PNG, JPEG, GIF or WebP image, read from the first bytes
+/// of the file (at most [`IMAGE_HEADER_BYTES`] are needed); `None` for anything else or a
+/// header that does not parse. JPEG EXIF orientation is not applied (stored dimensions).
+pub fn image_dimensions(head: &[u8]) -> Option<(u32, u32)> {
+    let be16 = |at: usize| -> Option<u32> {
+        Some(u32::from(u16::from_be_bytes(
+            head.get(at..at + 2)?.try_into().ok()?,
+        )))
+    };
+    let le16 = |at: usize| -> Option<u32> {
+        Some(u32::from(u16::from_le_bytes(
+            head.get(at..at + 2)?.try_into().ok()?,
+        )))
+    };
+    let le24 = |at: usize| -> Option<u32> {
+        let b = head.get(at..at + 3)?;
+        Some(u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16)
+    };
+    let dims = if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        if head.get(12..16)? != b"IHDR" {
+            return None;
+        }
+        let w = u32::from_be_bytes(head.get(16..20)?.try_into().ok()?);
+        let h = u32::from_be_bytes(head.get(20..24)?.try_into().ok()?);
+        (w, h)
+    } else if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
+        (le16(6)?, le16(8)?)
+    } else if head.starts_with(b"RIFF") && head.get(8..12)? == b"WEBP" {
+        match head.get(12..16)? {
+            b"VP8 " => {
+                if head.get(23..26)? != [0x9d, 0x01, 0x2a] {
+                    return None;
+                }
+                (le16(26)? & 0x3fff, le16(28)? & 0x3fff)
+            }
+            b"VP8L" => {
+                if *head.get(20)? != 0x2f {
+                    return None;
+                }
+                let bits = u32::from_le_bytes(head.get(21..25)?.try_into().ok()?);
+                ((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1)
+            }
+            b"VP8X" => (le24(24)? + 1, le24(27)? + 1),
+            _ => return None,
+        }
+    } else if head.starts_with(&[0xff, 0xd8]) {
+        let mut at = 2;
+        loop {
+            // Markers may be padded with any number of 0xff fill bytes.
+            while *head.get(at)? == 0xff && *head.get(at + 1)? == 0xff {
+                at += 1;
+            }
+            if *head.get(at)? != 0xff {
+                return None;
+            }
+            let marker = *head.get(at + 1)?;
+            at += 2;
+            match marker {
+                // Standalone markers: no length.
+                0x01 | 0xd0..=0xd7 => continue,
+                0xd9 | 0xda => return None,
+                // Start of frame (not DHT 0xc4, JPG 0xc8, DAC 0xcc): length, precision,
+                // height, width.
+                0xc0..=0xcf if !matches!(marker, 0xc4 | 0xc8 | 0xcc) => {
+                    break (be16(at + 5)?, be16(at + 3)?);
+                }
+                _ => {
+                    let len = be16(at)? as usize;
+                    if len < 2 {
+                        return None;
+                    }
+                    at += len;
+                }
+            }
+        }
+    } else {
+        return None;
+    };
+    (dims.0 > 0 && dims.1 > 0).then_some(dims)
+}
+
 /// `http://localhost…`, `http://127.x.x.x…`, `http://[::1]…`.
 #[cfg_attr(not(feature = "s3"), allow(dead_code))]
 fn is_loopback_http(endpoint: &str) -> bool {
@@ -557,6 +642,45 @@ fn is_loopback_http(endpoint: &str) -> bool {
 mod tests {
     use super::*;
     use futures::stream;
+
+    #[test]
+    fn image_dimensions_from_headers() {
+        // PNG: signature, IHDR 3×2.
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&3u32.to_be_bytes());
+        png.extend_from_slice(&2u32.to_be_bytes());
+        assert_eq!(image_dimensions(&png), Some((3, 2)));
+        assert_eq!(image_dimensions(&png[..20]), None);
+        // GIF 5×7.
+        assert_eq!(
+            image_dimensions(b"GIF89a\x05\x00\x07\x00\x80\x00\x00"),
+            Some((5, 7))
+        );
+        // JPEG: SOI, APP0 (length 4), fill byte, SOF2 with height 10, width 20.
+        let jpeg = [
+            0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0xaa, 0xbb, 0xff, 0xff, 0xc2, 0x00, 0x11, 0x08,
+            0x00, 0x0a, 0x00, 0x14, 0x03,
+        ];
+        assert_eq!(image_dimensions(&jpeg), Some((20, 10)));
+        // DHT before the frame is skipped, not taken for a frame.
+        let jpeg = [
+            0xff, 0xd8, 0xff, 0xc4, 0x00, 0x03, 0x00, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x01, 0x00,
+            0x02, 0x00,
+        ];
+        assert_eq!(image_dimensions(&jpeg), Some((512, 256)));
+        assert_eq!(image_dimensions(&[0xff, 0xd8, 0xff, 0xda]), None);
+        // WebP: VP8X canvas 640×480, VP8L 1×1, lossy 16×9.
+        let mut vp8x = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0\0\0\0\0".to_vec();
+        vp8x.extend_from_slice(&[0x7f, 0x02, 0x00, 0xdf, 0x01, 0x00]);
+        assert_eq!(image_dimensions(&vp8x), Some((640, 480)));
+        let vp8l = b"RIFF\0\0\0\0WEBPVP8L\0\0\0\0\x2f\0\0\0\0";
+        assert_eq!(image_dimensions(vp8l), Some((1, 1)));
+        let mut vp8 = b"RIFF\0\0\0\0WEBPVP8 \0\0\0\0\0\0\0\x9d\x01\x2a".to_vec();
+        vp8.extend_from_slice(&[16, 0, 9, 0]);
+        assert_eq!(image_dimensions(&vp8), Some((16, 9)));
+        assert_eq!(image_dimensions(b"hello world"), None);
+        assert_eq!(image_dimensions(b""), None);
+    }
 
     fn headers() -> ObjectHeaders {
         ObjectHeaders {

@@ -46,7 +46,9 @@ async function openPage(ctx, path) {
 
 before(async () => {
   server = await new Server().start();
-  ({ workspaces: [{ id: ws }] } = await server.api('GET', '/api/workspaces'));
+  ({
+    workspaces: [{ id: ws }],
+  } = await server.api('GET', '/api/workspaces'));
   const { channels } = await server.api('GET', `/api/workspaces/${ws}/channels`);
   general = channels.find((c) => c.name === 'general').id;
   bob = await server.createUser(ws, 'Bob Barnacle', 'bob@example.com', 'bob');
@@ -90,7 +92,8 @@ test('Markdown message renders bold and reaches a second browser live', async ()
 });
 
 test('a <script> body renders as text and never executes', async () => {
-  const evil = '<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> [click](javascript:window.__pwned=3)';
+  const evil =
+    '<script>window.__pwned = 1</script> <img src=x onerror="window.__pwned = 2"> [click](javascript:window.__pwned=3)';
   await send(a, evil);
   await msg(a, '<script>window.__pwned = 1</script>').waitFor();
   await msg(b, '<script>window.__pwned = 1</script>').waitFor({ timeout: LIVE });
@@ -194,7 +197,13 @@ test('mention completion inserts a member handle', async () => {
     await sleep(300); // let any pending blur timer of the previous focus owner fire first
     await box.pressSequentially('ping @bo', { delay: 30 });
     const option = a.getByRole('option', { name: /Bob Barnacle/ });
-    if (!(await option.waitFor({ timeout: 5000 }).then(() => true, () => false))) continue;
+    if (
+      !(await option.waitFor({ timeout: 5000 }).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
     await option.dispatchEvent('mousedown');
     value = await box.inputValue();
   }
@@ -248,9 +257,14 @@ test('presence: DMs show who is online, and going away turns the dot off', async
   const carlDm = a.locator('.sidebar').getByRole('link', { name: /Carl Crayfish/ });
   await carlDm.locator('[data-presence="offline"]').waitFor({ timeout: LIVE });
   const say = (status) =>
-    server.api('POST', '/api/realtime/ephemeral', { workspace_id: ws, type: 'presence.changed', payload: { status } }, {
-      authorization: `Bearer ${carl.session}`,
-    });
+    server.api(
+      'POST',
+      '/api/realtime/ephemeral',
+      { workspace_id: ws, type: 'presence.changed', payload: { status } },
+      {
+        authorization: `Bearer ${carl.session}`,
+      },
+    );
   await say('online');
   await carlDm.locator('[data-presence="online"]').waitFor({ timeout: LIVE });
   await say('away');
@@ -293,7 +307,10 @@ test('channels: create, unread badge in another browser, archive for owners', as
   await a.getByRole('menuitem', { name: 'Archive channel' }).click();
   await a.getByText('This channel is archived').waitFor();
   await b.locator('a[data-channel="tide-pool"]').waitFor({ state: 'detached', timeout: LIVE });
-  await a.getByRole('link', { name: /general/ }).first().click();
+  await a
+    .getByRole('link', { name: /general/ })
+    .first()
+    .click();
   await a.getByRole('heading', { name: '#general' }).waitFor();
 });
 
@@ -350,7 +367,10 @@ test('WebSocket: a killed connection resumes from the cursor without gaps or dup
   assert.equal(await msg(b, 'sent while offline two').count(), 1);
   // It reconnected from a stored cursor, not from the beginning.
   const resumed = wsRoutes.slice(connects).map((r) => new URL(r.url).searchParams.get('after_cursor'));
-  assert.ok(resumed.some((c) => c && c >= before), `resumed with ${resumed}`);
+  assert.ok(
+    resumed.some((c) => c && c >= before),
+    `resumed with ${resumed}`,
+  );
   // And it is live again afterwards.
   await post(general, 'after the storm');
   await msg(b, 'after the storm').waitFor({ timeout: LIVE });
@@ -512,11 +532,9 @@ test('upload an image: it previews for everyone and the download serves the byte
   for (const page of [a, b]) {
     const img = msg(page, 'a crab for the record').locator('img[alt="crab.png"]');
     await img.waitFor({ timeout: LIVE });
-    await page.waitForFunction(
-      (el) => el.complete && el.naturalWidth === 1,
-      await img.elementHandle(),
-      { timeout: LIVE },
-    );
+    await page.waitForFunction((el) => el.complete && el.naturalWidth === 1, await img.elementHandle(), {
+      timeout: LIVE,
+    });
   }
   const src = await msg(b, 'a crab for the record').locator('img[alt="crab.png"]').getAttribute('src');
   const res = await b.request.get(new URL(src, server.url).toString());
@@ -541,9 +559,12 @@ test('files dropped on or pasted into the composer are attached', async () => {
       { bytes: [...png], name },
     );
   await a.locator('.composer').dispatchEvent('drop', { dataTransfer: await transfer('dropped.png') });
-  await a.getByTestId('composer').evaluate((el, dt) => {
-    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
-  }, await transfer('pasted.png'));
+  await a.getByTestId('composer').evaluate(
+    (el, dt) => {
+      el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    },
+    await transfer('pasted.png'),
+  );
   await a.locator('.files .file', { hasText: 'dropped.png' }).waitFor();
   await a.locator('.files .file', { hasText: 'pasted.png' }).waitFor();
   await send(a, 'dropped and pasted');

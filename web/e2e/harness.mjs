@@ -13,9 +13,10 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '..', '..');
 // Screenshots land in docs/screenshots only when asked (UPDATE_SCREENSHOTS=1), so a test run
 // does not dirty the tree; otherwise in web/test-results/screenshots.
-export const screenshotDir = process.env.UPDATE_SCREENSHOTS === '1'
-  ? join(repoRoot, 'docs', 'screenshots')
-  : join(repoRoot, 'web', 'test-results', 'screenshots');
+export const screenshotDir =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(repoRoot, 'docs', 'screenshots')
+    : join(repoRoot, 'web', 'test-results', 'screenshots');
 
 export const BIN = process.env.CLICKCLACK_BIN || join(repoRoot, 'target', 'release', 'clickclack');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -116,7 +117,9 @@ export class Server {
 
   /** Creates a workspace member and a magic-link token to sign them in. */
   async createUser(workspaceId, name, email, handle) {
-    const id = this.admin('user', 'create', '--email', email, '--name', name, '--workspace', workspaceId).split(/\s+/).pop();
+    const id = this.admin('user', 'create', '--email', email, '--name', name, '--workspace', workspaceId)
+      .split(/\s+/)
+      .pop();
     const token = this.admin('magic-link', 'create', '--email', email, '--name', name).split(/\s+/).pop();
     // Consume one link from Node to set a handle with a bearer session, then make a fresh
     // link for the browser.

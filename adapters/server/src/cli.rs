@@ -176,6 +176,10 @@ pub struct ServeArgs {
     /// `/api/auth/*` requests per caller per minute [default: unlimited]
     #[arg(long, env = "CLICKCLACK_RATE_LIMIT_AUTH_PER_MINUTE", value_name = "N")]
     pub rate_limit_auth_per_minute: Option<u32>,
+    /// Seconds between WebSocket pings; each ping also re-checks the socket's credential
+    /// and workspace membership [default: 30]
+    #[arg(long, env = "CLICKCLACK_WS_PING_SECONDS", value_name = "SECONDS")]
+    pub ws_ping_seconds: Option<u64>,
     /// Log lines on stderr: `text` or `json` (one object per line) [default: text]
     #[arg(long, env = "CLICKCLACK_LOG_FORMAT", value_enum, ignore_case = true)]
     pub log_format: Option<LogFormat>,

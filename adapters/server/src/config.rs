@@ -39,6 +39,7 @@ pub const FILE_KEYS: &[&str] = &[
     "metrics_enabled",
     "rate_limit_writes_per_minute",
     "rate_limit_auth_per_minute",
+    "ws_ping_seconds",
     "github_client_id",
     "github_client_secret",
     "github_allowed_org",
@@ -67,6 +68,7 @@ pub struct FileConfig {
     pub metrics_enabled: Option<bool>,
     pub rate_limit_writes_per_minute: Option<u32>,
     pub rate_limit_auth_per_minute: Option<u32>,
+    pub ws_ping_seconds: Option<u64>,
     pub github_client_id: Option<String>,
     pub github_client_secret: Option<String>,
     pub github_allowed_org: Option<String>,
@@ -169,6 +171,15 @@ impl FileConfig {
             metrics_enabled,
             rate_limit_writes_per_minute: per_minute("rate_limit_writes_per_minute")?,
             rate_limit_auth_per_minute: per_minute("rate_limit_auth_per_minute")?,
+            ws_ping_seconds: match map.get("ws_ping_seconds") {
+                None | Some(Value::Null) => None,
+                Some(Value::Number(n)) => Some(
+                    n.as_u64()
+                        .filter(|s| *s > 0)
+                        .ok_or("ws_ping_seconds must be a positive whole number")?,
+                ),
+                Some(_) => return Err("ws_ping_seconds must be a number of seconds".to_string()),
+            },
             github_client_id: string("github_client_id")?,
             github_client_secret: string("github_client_secret")?,
             github_allowed_org: string("github_allowed_org")?,
@@ -305,6 +316,8 @@ pub struct ServeConfig {
     /// Per-minute limits; `None` (or 0) = unlimited.
     pub rate_limit_writes_per_minute: Option<u32>,
     pub rate_limit_auth_per_minute: Option<u32>,
+    /// WebSocket ping (and credential re-check) interval; `None` = 30 s.
+    pub ws_ping_seconds: Option<u64>,
     /// GitHub OAuth when both client id and secret are set.
     pub github: Option<GithubConfig>,
     /// Log lines as text or JSON.
@@ -404,6 +417,15 @@ impl ServeConfig {
             metrics_enabled,
             rate_limit_writes_per_minute,
             rate_limit_auth_per_minute,
+            ws_ping_seconds: match args.ws_ping_seconds {
+                Some(0) => {
+                    return Err(CliError::usage(
+                        "--ws-ping-seconds must be a positive number of seconds",
+                    ))
+                }
+                Some(s) => Some(s),
+                None => file.ws_ping_seconds,
+            },
             github,
             log_format: log_format(args.log_format, file),
             webhooks_worker: args

@@ -11,8 +11,9 @@
 //! - [`commands`]: [`commands::dispatch`] (exit codes, logging to stderr) and one module per
 //!   command: [`commands::serve`] (with the testable [`commands::serve::run`] entry point
 //!   taking a listener and a shutdown future), [`commands::migrate`], [`commands::admin`],
-//!   [`commands::backup`], [`commands::export`]. New commands get a module there and a
-//!   variant in [`cli::Command`].
+//!   [`commands::backup`], [`commands::export`], [`commands::webhooks`] (`webhooks deliver`;
+//!   `serve` runs the same outgoing-webhook worker, `clickclack_handlers::outgoing`, as a
+//!   background task). New commands get a module there and a variant in [`cli::Command`].
 //! - [`error`]: [`error::CliError`], usage (exit 2) or failure (exit 1).
 //! - [`client`]: client mode — every command that is not server-side (`login`, `send`,
 //!   `messages list`, `events tail`, …) talks to a running server over HTTP/WebSocket with

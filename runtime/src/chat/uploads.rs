@@ -15,8 +15,12 @@
 use super::{access, Actor, Chat};
 use crate::model::{Event, Message, Upload};
 use crate::store::rows::{is_unique_violation, query_all, query_i64, query_opt};
+use crate::store::uploads::{attachment_from_row, ATTACHMENT_COLUMNS};
 use crate::store::{messages, Tx};
-use crate::uploads::{ObjectHeaders, ObjectRead, SignedMethod, UploadStore, Written};
+use crate::uploads::{
+    image_dimensions, ObjectHeaders, ObjectRead, SignedMethod, UploadStore, Written,
+    IMAGE_HEADER_BYTES,
+};
 use crate::{ids, Error, ErrorKind, Result};
 use bytes::Bytes;
 use futures::Stream;
@@ -125,6 +129,8 @@ pub struct UploadDraft {
     limit: u64,
     quota_binds: bool,
     written: Option<u64>,
+    /// The first bytes of the file (up to [`IMAGE_HEADER_BYTES`]) for image dimensions.
+    head: Vec<u8>,
 }
 
 impl UploadDraft {
@@ -319,6 +325,47 @@ fn unconfigured() -> Error {
 
 fn now_ms() -> i64 {
     crate::clock::now().timestamp_millis()
+}
+
+/// `ready` or `pending`; a row the sweep marked `deleting` is treated as gone.
+fn is_live_status(status: &str) -> bool {
+    matches!(status, "ready" | "pending")
+}
+
+/// Types whose dimensions the server reads from the file ([`image_dimensions`]).
+fn is_image_type(content_type: &str) -> bool {
+    matches!(
+        content_type,
+        "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+    )
+}
+
+/// Replaces the client's width and height by the ones in the file's header when it parses.
+fn apply_image_dimensions(details: &mut UploadDetails, head: &[u8]) {
+    if !is_image_type(&details.content_type) {
+        return;
+    }
+    if let Some((w, h)) = image_dimensions(head) {
+        details.width = Some(i64::from(w));
+        details.height = Some(i64::from(h));
+    }
+}
+
+/// The first `n` bytes of an object; empty when it cannot be read (dimensions are then
+/// left as the client sent them).
+async fn read_head(store: &UploadStore, key: &str, n: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    let Ok(read) = store.read(key, Some(0..n)).await else {
+        return out;
+    };
+    let mut stream = read.stream;
+    while let Some(chunk) = futures::StreamExt::next(&mut stream).await {
+        match chunk {
+            Ok(chunk) => out.extend_from_slice(&chunk),
+            Err(_) => return Vec::new(),
+        }
+    }
+    out
 }
 
 // ---- SQL -----------------------------------------------------------------------------
@@ -527,21 +574,13 @@ async fn attach_checked(
 async fn attachments_of(conn: &Connection, message_id: &str) -> Result<Vec<Upload>> {
     query_all(
         conn,
-        "SELECT u.id, u.workspace_id, u.owner_id, u.filename, u.content_type, u.byte_size, u.created_at
-         FROM message_attachments a JOIN uploads u ON u.id = a.upload_id
-         WHERE a.message_id = ?1 ORDER BY a.created_at, a.rowid",
+        &format!(
+            "SELECT {ATTACHMENT_COLUMNS}
+             FROM message_attachments a JOIN uploads u ON u.id = a.upload_id
+             WHERE a.message_id = ?1 ORDER BY a.created_at, a.rowid"
+        ),
         [message_id],
-        |r| {
-            Ok(Upload {
-                id: r.get(0)?,
-                workspace_id: r.get(1)?,
-                owner_id: r.get(2)?,
-                filename: r.get(3)?,
-                content_type: r.get(4)?,
-                byte_size: r.get(5)?,
-                created_at: r.get(6)?,
-            })
-        },
+        |r| attachment_from_row(r, 0),
     )
     .await
 }
@@ -666,6 +705,7 @@ impl Chat {
             limit: cap.min(left),
             quota_binds: left < cap,
             written: None,
+            head: Vec::new(),
         }))
     }
 
@@ -684,6 +724,16 @@ impl Chat {
             content_type: draft.content_type.clone(),
             content_disposition: content_disposition(&draft.content_type, &draft.filename),
         };
+        let sniff = is_image_type(&draft.content_type);
+        let head = &mut draft.head;
+        let bytes = futures::StreamExt::inspect(bytes, move |chunk| {
+            if let Ok(chunk) = chunk {
+                if sniff && head.len() < IMAGE_HEADER_BYTES {
+                    let take = chunk.len().min(IMAGE_HEADER_BYTES - head.len());
+                    head.extend_from_slice(&chunk[..take]);
+                }
+            }
+        });
         match store
             .put_stream(&draft.key, bytes, draft.limit, &headers)
             .await?
@@ -747,7 +797,7 @@ impl Chat {
             }
             (a, b) => a.or(b),
         };
-        let details = UploadDetails {
+        let mut details = UploadDetails {
             id: draft.id,
             workspace_id: draft.workspace_id,
             owner_id: actor.id().to_string(),
@@ -760,6 +810,7 @@ impl Chat {
             status: "ready".to_string(),
             created_at: crate::clock::now_string(),
         };
+        apply_image_dimensions(&mut details, &draft.head);
         if draft.owner_id != details.owner_id {
             return Err(Error::internal("upload draft of another caller"));
         }
@@ -963,7 +1014,7 @@ impl Chat {
         let conn = self.store.reader().await?;
         let row = get_row(&conn, upload_id)
             .await?
-            .filter(|r| r.details.owner_id == actor.id())
+            .filter(|r| r.details.owner_id == actor.id() && is_live_status(&r.details.status))
             .ok_or_else(|| Error::not_found("upload"))?;
         access::member_role(&conn, &row.details.workspace_id, actor.id())
             .await
@@ -998,6 +1049,12 @@ impl Chat {
             content_disposition(&row.details.content_type, &row.details.filename);
         let direct = head.content_type.as_deref() == Some(row.details.content_type.as_str())
             && head.content_disposition.as_deref() == Some(expected_disposition.as_str());
+        let mut sized = row.details.clone();
+        if is_image_type(&row.details.content_type) && head.size > 0 {
+            let n = head.size.min(IMAGE_HEADER_BYTES as u64);
+            apply_image_dimensions(&mut sized, &read_head(&store, &row.key, n).await);
+        }
+        let (width, height) = (sized.width, sized.height);
         let quota = self.config.upload_quota_bytes;
         let id = row.details.id.clone();
         let owner = actor.id().to_string();
@@ -1006,6 +1063,7 @@ impl Chat {
             .write(move |tx| async move {
                 let row = get_row(&tx, &id)
                     .await?
+                    .filter(|r| is_live_status(&r.details.status))
                     .ok_or_else(|| Error::not_found("upload"))?;
                 access::member_role(&tx, &row.details.workspace_id, &owner).await?;
                 if row.details.status == "ready" {
@@ -1019,12 +1077,20 @@ impl Chat {
                 }
                 tx.execute(
                     "UPDATE uploads SET status = 'ready', pending_expires_at_ms = NULL,
-                        direct_download = ?2 WHERE id = ?1",
-                    (id.as_str(), direct as i64),
+                        direct_download = ?2, width = ?3, height = ?4
+                     WHERE id = ?1 AND status = 'pending'",
+                    vec![
+                        Value::from(id.clone()),
+                        Value::from(direct as i64),
+                        Value::from(width),
+                        Value::from(height),
+                    ],
                 )
                 .await?;
                 Ok(Completed::Ready(Box::new(UploadDetails {
                     status: "ready".to_string(),
+                    width,
+                    height,
                     ..row.details
                 })))
             })
@@ -1162,6 +1228,202 @@ impl Chat {
                 })
             })
             .await
+    }
+}
+
+// ---- Sweep ---------------------------------------------------------------------------
+
+pub use crate::store::uploads::SweepReason;
+use crate::store::uploads::{self as upload_rows, SweepCandidate};
+
+/// What [`Chat::sweep_uploads`] removes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SweepPolicy {
+    /// A ready upload attached to no message is removed once it is this old.
+    pub orphan_grace: chrono::Duration,
+    /// A pending (presigned, never completed) upload is removed this long after its URL
+    /// expired (a `PUT` that started just before the expiry may still land).
+    pub pending_grace: chrono::Duration,
+    /// Remove uploads attached only to deleted messages (unreachable for everyone).
+    pub deleted_messages: bool,
+    /// Report what would be removed; change nothing.
+    pub dry_run: bool,
+}
+
+/// Default [`SweepPolicy::orphan_grace`]: 24 hours.
+pub const DEFAULT_ORPHAN_GRACE: chrono::Duration = chrono::Duration::hours(24);
+/// Default [`SweepPolicy::pending_grace`]: 1 hour.
+pub const DEFAULT_PENDING_GRACE: chrono::Duration = chrono::Duration::hours(1);
+
+impl Default for SweepPolicy {
+    fn default() -> Self {
+        Self {
+            orphan_grace: DEFAULT_ORPHAN_GRACE,
+            pending_grace: DEFAULT_PENDING_GRACE,
+            deleted_messages: true,
+            dry_run: false,
+        }
+    }
+}
+
+/// One upload the sweep removed (or, in a dry run, would remove).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SweptUpload {
+    pub id: String,
+    pub workspace_id: String,
+    pub owner_id: String,
+    pub byte_size: i64,
+    pub reason: SweepReason,
+}
+
+/// An upload whose object could not be deleted; its row stays marked `deleting`
+/// (invisible, not counted in the quota) and the next sweep retries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SweepFailure {
+    pub id: String,
+    pub error: String,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    pub dry_run: bool,
+    /// Rows and objects removed (in a dry run: that would be).
+    pub removed: u64,
+    pub expired_pending: u64,
+    pub orphaned: u64,
+    pub deleted_messages: u64,
+    /// Rows left marked by an earlier sweep, finished now.
+    pub unfinished: u64,
+    /// Bytes of removed ready uploads (freed from their owners' quotas).
+    pub bytes_freed: u64,
+    pub uploads: Vec<SweptUpload>,
+    pub failures: Vec<SweepFailure>,
+}
+
+/// Why `c` should go at `now` under `policy`, if it should.
+fn sweep_reason(
+    c: &SweepCandidate,
+    now: chrono::DateTime<chrono::Utc>,
+    policy: &SweepPolicy,
+) -> Option<SweepReason> {
+    match c.status.as_str() {
+        "deleting" => Some(SweepReason::Unfinished),
+        "pending" => {
+            let expires = c.pending_expires_at_ms.or_else(|| {
+                crate::clock::parse(&c.created_at)
+                    .map(|t| t.timestamp_millis() + PRESIGNED_PUT_TTL.as_millis() as i64)
+            })?;
+            (expires + policy.pending_grace.num_milliseconds() <= now.timestamp_millis())
+                .then_some(SweepReason::ExpiredPending)
+        }
+        "ready" if c.live > 0 => None,
+        "ready" if c.attached > 0 => policy
+            .deleted_messages
+            .then_some(SweepReason::DeletedMessages),
+        "ready" => {
+            // An unparsable timestamp keeps the upload (never delete on a doubt).
+            let created = crate::clock::parse(&c.created_at)?;
+            (created + policy.orphan_grace <= now).then_some(SweepReason::Orphaned)
+        }
+        _ => None,
+    }
+}
+
+impl Chat {
+    /// Removes expired pending uploads, orphans past the grace and (by default) uploads
+    /// attached only to deleted messages: rows, objects and quota. `now` is the sweep's
+    /// clock (tests pass their own). Never removes an upload carried by a live message.
+    ///
+    /// Order per upload, so no row a user can still fetch ever points at a missing object
+    /// and no object is ever left without a row that remembers it:
+    /// 1. in one write transaction, re-check the rules and mark the row `deleting` (from
+    ///    then on it is invisible: not downloadable, attachable, completable or counted in
+    ///    the quota, and its nonce is free) — an attach racing the sweep either committed
+    ///    first (the upload is kept) or finds no ready upload (404);
+    /// 2. delete the object (a missing one is fine);
+    /// 3. delete the row. When step 2 fails the row stays marked and the next sweep
+    ///    retries it (reported in `failures`).
+    pub async fn sweep_uploads(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        policy: &SweepPolicy,
+    ) -> Result<SweepReport> {
+        let store = self.upload_store()?.clone();
+        let conn = self.store.reader().await?;
+        let candidates = upload_rows::sweep_candidates(&conn).await?;
+        drop(conn);
+        let mut report = SweepReport {
+            dry_run: policy.dry_run,
+            ..SweepReport::default()
+        };
+        for candidate in candidates {
+            let Some(reason) = sweep_reason(&candidate, now, policy) else {
+                continue;
+            };
+            let reason = if policy.dry_run {
+                reason
+            } else {
+                let id = candidate.id.clone();
+                let rules = policy.clone();
+                let marked = self
+                    .store
+                    .write(move |tx| async move {
+                        let Some(current) = upload_rows::sweep_candidate(&tx, &id).await? else {
+                            return Ok(None);
+                        };
+                        let reason = sweep_reason(&current, now, &rules);
+                        if matches!(reason, Some(r) if r != SweepReason::Unfinished) {
+                            upload_rows::mark_deleting(&tx, &id).await?;
+                        }
+                        Ok(reason)
+                    })
+                    .await?;
+                let Some(reason) = marked else {
+                    continue;
+                };
+                if let Err(e) = store.delete(&candidate.key).await {
+                    tracing::warn!(upload_id = %candidate.id, error = %e.message, "sweep could not delete an upload object; will retry");
+                    report.failures.push(SweepFailure {
+                        id: candidate.id.clone(),
+                        error: e.message,
+                    });
+                    continue;
+                }
+                let id = candidate.id.clone();
+                self.store
+                    .write(move |tx| async move { upload_rows::delete_marked(&tx, &id).await })
+                    .await?;
+                reason
+            };
+            report.removed += 1;
+            match reason {
+                SweepReason::ExpiredPending => report.expired_pending += 1,
+                SweepReason::Orphaned => report.orphaned += 1,
+                SweepReason::DeletedMessages => report.deleted_messages += 1,
+                SweepReason::Unfinished => report.unfinished += 1,
+            }
+            if candidate.status == "ready" {
+                report.bytes_freed += candidate.byte_size.max(0) as u64;
+            }
+            report.uploads.push(SweptUpload {
+                id: candidate.id,
+                workspace_id: candidate.workspace_id,
+                owner_id: candidate.owner_id,
+                byte_size: candidate.byte_size,
+                reason,
+            });
+        }
+        if report.removed > 0 || !report.failures.is_empty() {
+            tracing::info!(
+                dry_run = report.dry_run,
+                removed = report.removed,
+                bytes_freed = report.bytes_freed,
+                failures = report.failures.len(),
+                "upload sweep"
+            );
+        }
+        Ok(report)
     }
 }
 

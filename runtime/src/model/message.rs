@@ -101,5 +101,14 @@ pub struct Upload {
     pub filename: String,
     pub content_type: String,
     pub byte_size: i64,
+    /// Pixels, for images (derived from the file's header when it parses, else what the
+    /// client sent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub width: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub height: Option<i64>,
+    /// Milliseconds, for audio and video, as the client sent it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration_ms: Option<i64>,
     pub created_at: String,
 }

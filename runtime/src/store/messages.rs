@@ -478,23 +478,16 @@ pub async fn hydrate(conn: &Connection, messages: &mut [Message], viewer: &str) 
     for (message_id, upload) in query_all(
         conn,
         &format!(
-            "SELECT a.message_id, u.id, u.workspace_id, u.owner_id, u.filename, u.content_type, u.byte_size, u.created_at
+            "SELECT a.message_id, {}
              FROM message_attachments a JOIN uploads u ON u.id = a.upload_id
-             WHERE ?1 = ?1 AND a.message_id IN ({list}) ORDER BY a.created_at, a.rowid"
+             WHERE ?1 = ?1 AND a.message_id IN ({list}) ORDER BY a.created_at, a.rowid",
+            super::uploads::ATTACHMENT_COLUMNS
         ),
         params,
         |r| {
             Ok((
                 r.get::<String>(0)?,
-                Upload {
-                    id: r.get(1)?,
-                    workspace_id: r.get(2)?,
-                    owner_id: r.get(3)?,
-                    filename: r.get(4)?,
-                    content_type: r.get(5)?,
-                    byte_size: r.get(6)?,
-                    created_at: r.get(7)?,
-                },
+                super::uploads::attachment_from_row(r, 1)?,
             ))
         },
     )

@@ -218,7 +218,7 @@ pub async fn plan(tx: &Tx, batch: i64, first_attempt_ms: i64) -> Result<(u64, bo
             if entry.recipients.is_some() {
                 continue;
             }
-            if !all && !types.iter().any(|t| *t == entry.event.kind) {
+            if !all && !types.contains(&entry.event.kind) {
                 continue;
             }
             let id = ids::new_id("whd");

@@ -10,5 +10,6 @@ mod reads;
 mod search;
 mod store;
 mod threads;
+mod uploads;
 
 pub use common::*;

@@ -97,7 +97,14 @@ export async function run({ baseUrl, token, channelId }) {
   process.once('SIGTERM', stop);
   await sub.ready;
   if (!sub.error) {
-    out({ ready: true, user_id: me.id, handle: me.handle ?? null, workspace_id: workspaceId, channel_id: channelId, transport: sub.transport });
+    out({
+      ready: true,
+      user_id: me.id,
+      handle: me.handle ?? null,
+      workspace_id: workspaceId,
+      channel_id: channelId,
+      transport: sub.transport,
+    });
   }
   await sub.closed;
   if (sub.error) {

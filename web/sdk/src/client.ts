@@ -130,7 +130,6 @@ export interface PullOptions {
   signal?: AbortSignal;
 }
 
-
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason ?? new DOMException('aborted', 'AbortError'));
@@ -383,7 +382,10 @@ export class ClickClackClient {
       (await this.get<{ channels: Channel[] }>(`/api/workspaces/${enc(workspaceId)}/channels`)).channels,
     create: async (workspaceId: string, input: { name: string; kind?: 'public' | 'private' }): Promise<Channel> =>
       (await this.send<{ channel: Channel }>('POST', `/api/workspaces/${enc(workspaceId)}/channels`, input)).channel,
-    update: async (channelId: string, input: { name?: string; kind?: 'public' | 'private'; archived?: boolean }): Promise<Channel> =>
+    update: async (
+      channelId: string,
+      input: { name?: string; kind?: 'public' | 'private'; archived?: boolean },
+    ): Promise<Channel> =>
       (await this.send<{ channel: Channel }>('PATCH', `/api/channels/${enc(channelId)}`, input)).channel,
     /**
      * A window of root messages, ascending. No argument: the newest window; a number: the
@@ -403,7 +405,8 @@ export class ClickClackClient {
   // ---------------------------------------------------------------- messages
 
   readonly messages = {
-    get: async (id: string): Promise<Message> => (await this.get<{ message: Message }>(`/api/messages/${enc(id)}`)).message,
+    get: async (id: string): Promise<Message> =>
+      (await this.get<{ message: Message }>(`/api/messages/${enc(id)}`)).message,
     /** The caller's own message sent with `nonce` (404 when there is none). */
     byNonce: async (workspaceId: string, nonce: string): Promise<Message> =>
       (await this.get<{ message: Message }>('/api/messages/by-nonce', { workspace_id: workspaceId, nonce })).message,
@@ -427,8 +430,12 @@ export class ClickClackClient {
     latest: (rootId: string, limit?: number): Promise<Thread> => this.threads.get(rootId, { limit, latest: true }),
     /** Replies in the thread of `rootId` (retry-safe). Returns the reply. */
     reply: async (rootId: string, input: MessageInput): Promise<Message> =>
-      (await this.create<{ message: Message; thread_state: ThreadState }>(`/api/messages/${enc(rootId)}/thread/replies`, input))
-        .message,
+      (
+        await this.create<{ message: Message; thread_state: ThreadState }>(
+          `/api/messages/${enc(rootId)}/thread/replies`,
+          input,
+        )
+      ).message,
   };
 
   readonly reactions = {
@@ -445,7 +452,8 @@ export class ClickClackClient {
     list: async (channelId: string): Promise<Message[]> =>
       (await this.get<{ pins: Message[] }>(`/api/channels/${enc(channelId)}/pins`)).pins,
     add: async (channelId: string, messageId: string): Promise<Event> =>
-      (await this.send<{ event: Event }>('POST', `/api/channels/${enc(channelId)}/pins`, { message_id: messageId })).event,
+      (await this.send<{ event: Event }>('POST', `/api/channels/${enc(channelId)}/pins`, { message_id: messageId }))
+        .event,
     remove: async (channelId: string, messageId: string): Promise<Event> =>
       (await this.send<{ event: Event }>('DELETE', `/api/channels/${enc(channelId)}/pins/${enc(messageId)}`)).event,
   };
@@ -516,7 +524,8 @@ export class ClickClackClient {
   readonly dms = {
     /** Open conversations of the caller in a workspace. */
     list: async (workspaceId: string): Promise<DirectConversation[]> =>
-      (await this.get<{ conversations: DirectConversation[] }>('/api/dms', { workspace_id: workspaceId })).conversations,
+      (await this.get<{ conversations: DirectConversation[] }>('/api/dms', { workspace_id: workspaceId }))
+        .conversations,
     /** Opens (1:1: reuses) a conversation with these members (the caller is added). */
     create: async (workspaceId: string, memberIds: string[]): Promise<DirectConversation> =>
       (

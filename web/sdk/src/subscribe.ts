@@ -339,10 +339,9 @@ class Sub implements Subscription {
       this.useWs = false;
       return Promise.resolve();
     }
-    const url =
-      this.client
-        .url('/api/realtime/ws', { workspace_id: this.opts.workspaceId, after_cursor: this.cursor })
-        .replace(/^http/, 'ws');
+    const url = this.client
+      .url('/api/realtime/ws', { workspace_id: this.opts.workspaceId, after_cursor: this.cursor })
+      .replace(/^http/, 'ws');
     const token = this.client.getToken();
     return new Promise<void>((resolve, reject) => {
       let opened = false;
@@ -373,7 +372,13 @@ class Sub implements Subscription {
         try {
           event = JSON.parse(frameText(ev.data)) as Event;
         } catch (e) {
-          this.report(new ClickClackError('ignoring a WebSocket frame that is not JSON', { status: 0, code: 'invalid_frame', cause: e }));
+          this.report(
+            new ClickClackError('ignoring a WebSocket frame that is not JSON', {
+              status: 0,
+              code: 'invalid_frame',
+              cause: e,
+            }),
+          );
           return;
         }
         chain = chain.then(() => this.deliver(event));
@@ -400,7 +405,9 @@ class Sub implements Subscription {
             this.wsFailures += 1;
             if (this.wsFailures >= MAX_WS_FAILURES) this.useWs = false;
             this.catchingUp = true;
-            this.report(new ClickClackError(`WebSocket could not connect (close ${code})`, { status: 0, code: 'network_error' }));
+            this.report(
+              new ClickClackError(`WebSocket could not connect (close ${code})`, { status: 0, code: 'network_error' }),
+            );
             return resolve();
           }
           reject(

@@ -1,6 +1,14 @@
 // Compile-only check (`npm run typecheck-consumer`): the published declarations work for a
 // TypeScript consumer that imports the package by name.
-import { ClickClackClient, ClickClackError, type Message, type Event, type components, type paths, type Subscription } from '@clickclack/sdk';
+import {
+  ClickClackClient,
+  ClickClackError,
+  type Message,
+  type Event,
+  type components,
+  type paths,
+  type Subscription,
+} from '@clickclack/sdk';
 
 type Assert<T extends true> = T;
 type _ReexportsMessage = Assert<Message extends components['schemas']['Message'] ? true : false>;

@@ -46,11 +46,10 @@ export class Server {
     if (!existsSync(BIN)) throw new Error(`server binary missing: ${BIN} (cargo build --release -p clickclack)`);
     this.port = port ?? (await freePort());
     this.log = '';
-    this.proc = spawn(
-      BIN,
-      ['serve', '--addr', `127.0.0.1:${this.port}`, '--data', this.dir, '--dev-bootstrap=false'],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' } },
-    );
+    this.proc = spawn(BIN, ['serve', '--addr', `127.0.0.1:${this.port}`, '--data', this.dir, '--dev-bootstrap=false'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
+    });
     const keep = (d) => {
       this.log = (this.log + d.toString()).slice(-20000);
     };

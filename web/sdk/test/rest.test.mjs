@@ -14,7 +14,10 @@ after(async () => {
 
 test('magic link: consume signs the client in; me() returns the user; setToken/logout', async () => {
   const server = w.server;
-  const token = server.admin('magic-link', 'create', '--email', 'carol@example.com', '--name', 'Carol').split(/\s+/).pop();
+  const token = server
+    .admin('magic-link', 'create', '--email', 'carol@example.com', '--name', 'Carol')
+    .split(/\s+/)
+    .pop();
   const client = new ClickClackClient({ baseUrl: server.url + '/' });
   assert.equal(client.baseUrl, server.url, 'trailing slash stripped');
   const consumed = await client.auth.consumeMagicLink(token);
@@ -32,10 +35,16 @@ test('magic link: consume signs the client in; me() returns the user; setToken/l
 
   await client.auth.logout();
   assert.equal(client.getToken(), undefined);
-  await assert.rejects(other.me(), (e) => e instanceof ClickClackError && e.status === 401 && e.code === 'unauthenticated');
+  await assert.rejects(
+    other.me(),
+    (e) => e instanceof ClickClackError && e.status === 401 && e.code === 'unauthenticated',
+  );
 
   // A used link cannot be consumed again.
-  await assert.rejects(new ClickClackClient({ baseUrl: server.url }).auth.consumeMagicLink(token), (e) => e.status >= 400 && e.status < 500);
+  await assert.rejects(
+    new ClickClackClient({ baseUrl: server.url }).auth.consumeMagicLink(token),
+    (e) => e.status >= 400 && e.status < 500,
+  );
 });
 
 test('capabilities, workspaces, members', async () => {
@@ -73,13 +82,22 @@ test('channels: create, update, send, list with paging, edit, delete, get, by-no
   assert.equal(sent[4].channel_seq, 5);
 
   const newest = await bob.client.channels.messages(channel.id, { limit: 2 });
-  assert.deepEqual(newest.messages.map((m) => m.body), ['hello 4', 'hello 5']);
+  assert.deepEqual(
+    newest.messages.map((m) => m.body),
+    ['hello 4', 'hello 5'],
+  );
   assert.equal(newest.has_older, true);
   assert.equal(newest.has_newer, false);
   const before = await bob.client.channels.messages(channel.id, { before_seq: 4, limit: 2 });
-  assert.deepEqual(before.messages.map((m) => m.channel_seq), [2, 3]);
+  assert.deepEqual(
+    before.messages.map((m) => m.channel_seq),
+    [2, 3],
+  );
   const afterSeq = await bob.client.channels.messages(channel.id, 3);
-  assert.deepEqual(afterSeq.messages.map((m) => m.channel_seq), [4, 5]);
+  assert.deepEqual(
+    afterSeq.messages.map((m) => m.channel_seq),
+    [4, 5],
+  );
   const around = await bob.client.channels.messages(channel.id, { around_seq: 3, limit: 3 });
   assert.ok(around.messages.some((m) => m.channel_seq === 3));
 
@@ -114,10 +132,16 @@ test('threads: reply, get, latest window; reactions; pins', async () => {
 
   const thread = await ada.client.threads.get(root.id);
   assert.equal(thread.root.id, root.id);
-  assert.deepEqual(thread.replies.map((m) => m.body), ['first reply', 'second reply', 'third reply']);
+  assert.deepEqual(
+    thread.replies.map((m) => m.body),
+    ['first reply', 'second reply', 'third reply'],
+  );
   assert.equal(thread.thread_state.reply_count, 3);
   const latest = await ada.client.threads.latest(root.id, 2);
-  assert.deepEqual(latest.replies.map((m) => m.body), ['second reply', 'third reply']);
+  assert.deepEqual(
+    latest.replies.map((m) => m.body),
+    ['second reply', 'third reply'],
+  );
 
   const added = await bob.client.reactions.add(root.id, 'lobster');
   assert.equal(added.event.type, 'reaction.added');
@@ -132,7 +156,10 @@ test('threads: reply, get, latest window; reactions; pins', async () => {
 
   const pinEvent = await ada.client.pins.add(channelId, root.id);
   assert.equal(pinEvent.type, 'pin.added');
-  assert.deepEqual((await bob.client.pins.list(channelId)).map((m) => m.id), [root.id]);
+  assert.deepEqual(
+    (await bob.client.pins.list(channelId)).map((m) => m.id),
+    [root.id],
+  );
   const unpin = await ada.client.pins.remove(channelId, root.id);
   assert.equal(unpin.type, 'pin.removed');
   assert.deepEqual(await bob.client.pins.list(channelId), []);
@@ -142,7 +169,10 @@ test('search finds a sent message', async () => {
   const { ada, bob, workspaceId, channelId } = w;
   const msg = await ada.client.channels.sendMessage(channelId, { body: 'findable **lobster** bisque' });
   const page = await bob.client.search(workspaceId, 'bisque');
-  assert.deepEqual(page.results.map((r) => r.id), [msg.id]);
+  assert.deepEqual(
+    page.results.map((r) => r.id),
+    [msg.id],
+  );
   assert.match(page.results[0].snippet, /bisque/);
   const scoped = await bob.client.search(workspaceId, 'bisque', { channel_id: channelId, sort: 'newest', limit: 5 });
   assert.equal(scoped.results.length, 1);
@@ -166,7 +196,10 @@ test('uploads: create, attach, download, nonce replay', async () => {
   const msg = await ada.client.channels.sendMessage(channelId, { body: 'see attached' });
   const attached = await ada.client.messages.attach(msg.id, upload.id);
   assert.equal(attached.ok, true);
-  assert.deepEqual(attached.message.attachments.map((a) => a.id), [upload.id]);
+  assert.deepEqual(
+    attached.message.attachments.map((a) => a.id),
+    [upload.id],
+  );
   const res = await bob.client.uploads.download(upload.id);
   assert.equal(await res.text(), 'hello upload');
   assert.match(res.headers.get('content-type'), /^text\/plain/);
@@ -174,7 +207,10 @@ test('uploads: create, attach, download, nonce replay', async () => {
   // Attached at send time, from bytes.
   const bytes = await ada.client.uploads.create(workspaceId, new Uint8Array([1, 2, 3]), 'three.bin');
   const withFile = await ada.client.channels.sendMessage(channelId, { body: '', upload_ids: [bytes.id] });
-  assert.deepEqual(withFile.attachments.map((a) => a.byte_size), [3]);
+  assert.deepEqual(
+    withFile.attachments.map((a) => a.byte_size),
+    [3],
+  );
 });
 
 test('direct messages: create (1:1 reuse), send, list, get, close, open, read', async () => {
@@ -187,14 +223,20 @@ test('direct messages: create (1:1 reuse), send, list, get, close, open, read', 
   const m = await ada.client.dms.sendMessage(dm.id, { body: 'psst' });
   assert.equal(m.direct_conversation_id, dm.id);
   const page = await bob.client.dms.messages(dm.id);
-  assert.deepEqual(page.messages.map((x) => x.body), ['psst']);
+  assert.deepEqual(
+    page.messages.map((x) => x.body),
+    ['psst'],
+  );
   assert.equal((await bob.client.dms.get(dm.id)).id, dm.id);
   assert.ok((await bob.client.dms.list(workspaceId)).some((c) => c.id === dm.id));
 
   await bob.client.dms.close(dm.id);
   assert.ok(!(await bob.client.dms.list(workspaceId)).some((c) => c.id === dm.id), 'closed for bob');
   await bob.client.dms.open(dm.id);
-  assert.ok((await bob.client.dms.list(workspaceId)).some((c) => c.id === dm.id), 'reopened');
+  assert.ok(
+    (await bob.client.dms.list(workspaceId)).some((c) => c.id === dm.id),
+    'reopened',
+  );
   const receipt = await bob.client.dms.markRead(dm.id, m.channel_seq ?? 1);
   assert.equal(receipt.scope_id, dm.id);
 });
@@ -223,7 +265,10 @@ test('errors surface status, code and the server message', async () => {
     return true;
   });
   // 401: no token
-  await assert.rejects(new ClickClackClient({ baseUrl: server.url }).me(), (e) => e.status === 401 && e.code === 'unauthenticated');
+  await assert.rejects(
+    new ClickClackClient({ baseUrl: server.url }).me(),
+    (e) => e.status === 401 && e.code === 'unauthenticated',
+  );
   // message equals the body's `error` field
   const raw = await fetch(`${server.url}/api/messages/${msg.id}`, {
     method: 'PATCH',
@@ -248,7 +293,10 @@ test('retry-safe sends: same nonce twice → one message; a lost response is ret
   const a = await ada.client.channels.sendMessage(channel.id, { body: 'once', nonce: 'dup-1' });
   const b = await ada.client.channels.sendMessage(channel.id, { body: 'once', nonce: 'dup-1' });
   assert.equal(a.id, b.id);
-  await assert.rejects(ada.client.channels.sendMessage(channel.id, { body: 'different', nonce: 'dup-1' }), (e) => e.status === 409 || e.status === 400);
+  await assert.rejects(
+    ada.client.channels.sendMessage(channel.id, { body: 'different', nonce: 'dup-1' }),
+    (e) => e.status === 409 || e.status === 400,
+  );
 
   // A fetch that delivers the first POST to the server, then pretends the connection dropped.
   const bodies = [];
@@ -265,7 +313,12 @@ test('retry-safe sends: same nonce twice → one message; a lost response is ret
     }
     return res;
   };
-  const client = new ClickClackClient({ baseUrl: w.server.url, token: ada.client.getToken(), fetch: flaky, retry: { baseDelayMs: 10 } });
+  const client = new ClickClackClient({
+    baseUrl: w.server.url,
+    token: ada.client.getToken(),
+    fetch: flaky,
+    retry: { baseDelayMs: 10 },
+  });
   const msg = await client.channels.sendMessage(channel.id, { body: 'exactly once' });
   assert.equal(dropped, 1);
   assert.equal(bodies.length, 2, 'sent twice');
@@ -282,15 +335,28 @@ test('retry-safe sends: same nonce twice → one message; a lost response is ret
   let calls = 0;
   const fiveHundred = async (url, init) => {
     calls++;
-    if (calls === 1) return new Response(JSON.stringify({ error: 'database is busy', code: 'unavailable' }), { status: 503 });
+    if (calls === 1)
+      return new Response(JSON.stringify({ error: 'database is busy', code: 'unavailable' }), { status: 503 });
     return fetch(url, init);
   };
-  const c2 = new ClickClackClient({ baseUrl: w.server.url, token: ada.client.getToken(), fetch: fiveHundred, retry: { baseDelayMs: 10 } });
+  const c2 = new ClickClackClient({
+    baseUrl: w.server.url,
+    token: ada.client.getToken(),
+    fetch: fiveHundred,
+    retry: { baseDelayMs: 10 },
+  });
   await c2.channels.sendMessage(channelId, { body: 'after a 503' });
   assert.equal(calls, 2);
   calls = 0;
-  const c3 = new ClickClackClient({ baseUrl: w.server.url, token: ada.client.getToken(), fetch: async (u, i) => (calls++, fetch(u, i)) });
-  await assert.rejects(c3.channels.sendMessage('chn_00000000000000000000000000', { body: 'nowhere' }), (e) => e.status === 404);
+  const c3 = new ClickClackClient({
+    baseUrl: w.server.url,
+    token: ada.client.getToken(),
+    fetch: async (u, i) => (calls++, fetch(u, i)),
+  });
+  await assert.rejects(
+    c3.channels.sendMessage('chn_00000000000000000000000000', { body: 'nowhere' }),
+    (e) => e.status === 404,
+  );
   assert.equal(calls, 1, '4xx is not retried');
 });
 
@@ -303,7 +369,6 @@ test('ephemeral events publish', async () => {
   await assert.rejects(ada.client.events.publishEphemeral({ workspaceId, type: 'bad' }), (e) => e.status === 400);
 });
 
-
 test('retries are bounded; non-JSON error bodies keep their text', async () => {
   const { ada, channelId } = w;
   let calls = 0;
@@ -311,16 +376,28 @@ test('retries are bounded; non-JSON error bodies keep their text', async () => {
     calls++;
     throw new TypeError('fetch failed');
   };
-  const c = new ClickClackClient({ baseUrl: w.server.url, token: ada.client.getToken(), fetch: down, retry: { attempts: 3, baseDelayMs: 5 } });
-  await assert.rejects(c.channels.sendMessage(channelId, { body: 'never' }), (e) => e.code === 'network_error' && e.status === 0);
+  const c = new ClickClackClient({
+    baseUrl: w.server.url,
+    token: ada.client.getToken(),
+    fetch: down,
+    retry: { attempts: 3, baseDelayMs: 5 },
+  });
+  await assert.rejects(
+    c.channels.sendMessage(channelId, { body: 'never' }),
+    (e) => e.code === 'network_error' && e.status === 0,
+  );
   assert.equal(calls, 3);
   calls = 0;
   await assert.rejects(c.me(), (e) => e.code === 'network_error');
   assert.equal(calls, 1, 'reads are not retried');
 
-  const proxy = async () => new Response('<html>bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } });
+  const proxy = async () =>
+    new Response('<html>bad gateway</html>', { status: 502, headers: { 'content-type': 'text/html' } });
   const p = new ClickClackClient({ baseUrl: w.server.url, fetch: proxy, retry: { attempts: 1 } });
-  await assert.rejects(p.me(), (e) => e.status === 502 && e.code === 'http_502' && e.message === '<html>bad gateway</html>' && e.transient);
+  await assert.rejects(
+    p.me(),
+    (e) => e.status === 502 && e.code === 'http_502' && e.message === '<html>bad gateway</html>' && e.transient,
+  );
 
   const ac = new AbortController();
   ac.abort();

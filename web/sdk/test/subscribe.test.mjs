@@ -67,7 +67,11 @@ for (const [transport, clientOptions] of Object.entries(TRANSPORTS)) {
       assert.deepEqual(createdIds(second), [gap1.id, gap2.id, live2.id], 'resumed without loss, in order');
       assert.ok(second.some((e) => e.type === 'reaction.added' && e.payload.message_id === gap1.id));
       const durable = [...first, ...second].filter((e) => e.cursor);
-      assert.equal(new Set(durable.map((e) => e.id)).size, durable.length, 'no duplicates across the two subscriptions');
+      assert.equal(
+        new Set(durable.map((e) => e.id)).size,
+        durable.length,
+        'no duplicates across the two subscriptions',
+      );
       const cursors = second.filter((e) => e.cursor).map((e) => e.cursor);
       assert.deepEqual([...cursors].sort(), cursors, 'cursor order');
       assert.ok(cursors[0] > cursor);
@@ -95,7 +99,10 @@ for (const [transport, clientOptions] of Object.entries(TRANSPORTS)) {
         wait: 2,
       });
       await until(() => createdIds(events).includes(before.id), 10000, 'history replay');
-      assert.ok(events.some((e) => e.type === 'channel.created'), 'replayed from the beginning');
+      assert.ok(
+        events.some((e) => e.type === 'channel.created'),
+        'replayed from the beginning',
+      );
       const oldEpoch = (await ada.client.capabilities()).epoch;
 
       // Back up the live database, stop the server and serve the backup on the same port:
@@ -158,45 +165,49 @@ test('subscribe over ws: a cursor from another epoch closes the socket with 4001
   }
 });
 
-test('subscribe over ws: a backlog over 5,000 events (close 4001) is caught up over HTTP without loss', { timeout: 240000 }, async () => {
-  const w = await world({ WebSocket });
-  try {
-    const { ada, bob, workspaceId, channelId } = w;
-    const start = await ada.client.events.tail(workspaceId);
-    const N = 5050;
-    const ids = new Array(N);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        while (next < N) {
-          const i = next++;
-          ids[i] = (await bob.client.channels.sendMessage(channelId, { body: `bulk ${i}` })).id;
-        }
-      }),
-    );
-    const events = [];
-    const resyncs = [];
-    const sub = ada.client.events.subscribe({
-      workspaceId,
-      cursor: start,
-      onEvent: (e) => events.push(e),
-      onResync: (info) => resyncs.push(info),
-    });
-    await until(() => createdIds(events).length >= N, 120000, 'the whole backlog');
-    assert.equal(resyncs[0]?.reason, 'backlog_too_large');
-    assert.equal(resyncs[0].cursor, start);
-    const got = createdIds(events);
-    assert.equal(got.length, N, 'no duplicates');
-    assert.deepEqual(new Set(got), new Set(ids), 'no loss');
-    await until(() => sub.transport === 'ws', 10000, 'socket reconnected');
-    const live = await bob.client.channels.sendMessage(channelId, { body: 'live after the backlog' });
-    await until(() => createdIds(events).includes(live.id), 10000, 'live event');
-    sub.close();
-    await sub.closed;
-  } finally {
-    await w.server.stop();
-  }
-});
+test(
+  'subscribe over ws: a backlog over 5,000 events (close 4001) is caught up over HTTP without loss',
+  { timeout: 240000 },
+  async () => {
+    const w = await world({ WebSocket });
+    try {
+      const { ada, bob, workspaceId, channelId } = w;
+      const start = await ada.client.events.tail(workspaceId);
+      const N = 5050;
+      const ids = new Array(N);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < N) {
+            const i = next++;
+            ids[i] = (await bob.client.channels.sendMessage(channelId, { body: `bulk ${i}` })).id;
+          }
+        }),
+      );
+      const events = [];
+      const resyncs = [];
+      const sub = ada.client.events.subscribe({
+        workspaceId,
+        cursor: start,
+        onEvent: (e) => events.push(e),
+        onResync: (info) => resyncs.push(info),
+      });
+      await until(() => createdIds(events).length >= N, 120000, 'the whole backlog');
+      assert.equal(resyncs[0]?.reason, 'backlog_too_large');
+      assert.equal(resyncs[0].cursor, start);
+      const got = createdIds(events);
+      assert.equal(got.length, N, 'no duplicates');
+      assert.deepEqual(new Set(got), new Set(ids), 'no loss');
+      await until(() => sub.transport === 'ws', 10000, 'socket reconnected');
+      const live = await bob.client.channels.sendMessage(channelId, { body: 'live after the backlog' });
+      await until(() => createdIds(events).includes(live.id), 10000, 'live event');
+      sub.close();
+      await sub.closed;
+    } finally {
+      await w.server.stop();
+    }
+  },
+);
 
 test('subscribe ends with a fatal error (not a member / bad token) and reports it', async () => {
   const w = await world();

@@ -33,7 +33,11 @@ pub async fn execute(args: ServeArgs) -> Result<(), CliError> {
     // is a clean shutdown rather than the default kill.
     let signals = Signals::install()?;
     config.store.create_dirs()?;
-    let hub = Arc::new(Hub::new());
+    let mut hub = Hub::new();
+    if let Some(seconds) = config.ws_ping_seconds {
+        hub = hub.with_ping_every(Duration::from_secs(seconds));
+    }
+    let hub = Arc::new(hub);
     let store = super::open_store_with(&config.store, config.sync, Some(hub.clone())).await?;
     let uploads = UploadStore::open(&config.uploads).map_err(|e| {
         let message = format!("--uploads: {}", e.message);

@@ -2,7 +2,9 @@
 //! then reads the new part of the log **once** and broadcasts it as a [`Batch`] to the
 //! room's sockets, which filter it per user. The log stays the truth: a socket that lags
 //! or sees a gap re-reads the log from its own cursor. Rooms nobody listens to are dropped.
+//! Each event is serialized once per batch; sockets share the frame bytes.
 
+use axum::extract::ws::Utf8Bytes;
 use clickclack_runtime::chat::Chat;
 use clickclack_runtime::model::Event;
 use clickclack_runtime::notify::Notifier;
@@ -10,6 +12,7 @@ use clickclack_runtime::store::events::LoggedEvent;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 use tokio::sync::{broadcast, watch, Notify};
 
 /// The new part of a workspace's log, read once for every socket of the room.
@@ -18,10 +21,35 @@ pub struct Batch {
     /// Events are exactly those with `after < position <= until`.
     pub after: i64,
     pub until: i64,
-    pub events: Vec<LoggedEvent>,
+    pub events: Vec<Shared<LoggedEvent>>,
     /// Ephemeral events with `ephemeral_after < seq`.
     pub ephemeral_after: i64,
-    pub ephemeral: Vec<(i64, Event, Option<Vec<String>>)>,
+    pub ephemeral: Vec<Shared<Fleeting>>,
+}
+
+/// An unexpired ephemeral event: its sequence, the event and its recipients (`None` =
+/// everyone who may see the workspace).
+pub type Fleeting = (i64, Event, Option<Vec<String>>);
+
+/// An event with its JSON frame, serialized once for every socket of the room.
+#[derive(Debug)]
+pub struct Shared<T> {
+    pub item: T,
+    pub frame: Utf8Bytes,
+}
+
+impl Shared<LoggedEvent> {
+    fn logged(item: LoggedEvent) -> Option<Self> {
+        let frame = serde_json::to_string(&item.event).ok()?.into();
+        Some(Self { item, frame })
+    }
+}
+
+impl Shared<Fleeting> {
+    fn fleeting(item: Fleeting) -> Option<Self> {
+        let frame = serde_json::to_string(&item.1).ok()?.into();
+        Some(Self { item, frame })
+    }
 }
 
 const BATCHES: usize = 256;
@@ -40,11 +68,25 @@ pub struct Hub {
     shutdown: Notify,
     closing: AtomicBool,
     sockets: AtomicUsize,
+    ping_every: Option<Duration>,
 }
+
+/// How often sockets are pinged (and their access re-checked) unless configured.
+pub const DEFAULT_PING_EVERY: Duration = Duration::from_secs(30);
 
 impl Hub {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Sets the ping (and access re-check) interval of the sockets.
+    pub fn with_ping_every(mut self, every: Duration) -> Self {
+        self.ping_every = Some(every);
+        self
+    }
+
+    pub fn ping_every(&self) -> Duration {
+        self.ping_every.unwrap_or(DEFAULT_PING_EVERY)
     }
 
     /// Gives the hub the app to read the log with (set once, before serving).
@@ -149,9 +191,9 @@ async fn read_room(
             let batch = Batch {
                 after: position,
                 until,
-                events,
+                events: events.into_iter().filter_map(Shared::logged).collect(),
                 ephemeral_after: ephemeral,
-                ephemeral: fleeting,
+                ephemeral: fleeting.into_iter().filter_map(Shared::fleeting).collect(),
             };
             position = until;
             ephemeral = ephemeral_until;

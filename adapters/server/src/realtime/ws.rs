@@ -10,7 +10,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use clickclack_handlers::extract::{Caller, Query};
+use clickclack_handlers::extract::{AuthVia, Caller, Query};
 use clickclack_handlers::origin::is_same_origin;
 use clickclack_handlers::{ApiError, AppState};
 use clickclack_runtime::chat::Actor;
@@ -24,8 +24,10 @@ use std::time::Duration;
 pub const MAX_BACKLOG: i64 = 5_000;
 /// Close code telling the client to resync over HTTP.
 pub const CLOSE_RESYNC: u16 = 4001;
+/// Close code for a socket whose session or token was revoked, or whose user left the
+/// workspace (checked at every ping).
+pub const CLOSE_REVOKED: u16 = 4003;
 const PAGE: i64 = 500;
-const PING_EVERY: Duration = Duration::from_secs(30);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const PROTOCOL_PREFIX: &str = "clickclack.bearer.";
 const READ_BUFFER: usize = 4 * 1024;
@@ -64,13 +66,19 @@ pub async fn handler(
         .ok_or_else(|| Error::unavailable("realtime hub is not running"))?;
     let protocol = bearer_protocol(&request);
     let (mut parts, _body) = request.into_parts();
-    let actor = match &protocol {
-        Some((_, token)) => state
-            .chat()
-            .bearer_actor(token)
-            .await?
-            .ok_or_else(Error::unauthenticated)?,
-        None => Caller::from_request_parts(&mut parts, &state).await?.actor,
+    let (actor, via) = match &protocol {
+        Some((_, token)) => (
+            state
+                .chat()
+                .bearer_actor(token)
+                .await?
+                .ok_or_else(Error::unauthenticated)?,
+            AuthVia::Bearer(token.clone()),
+        ),
+        None => {
+            let caller = Caller::from_request_parts(&mut parts, &state).await?;
+            (caller.actor, caller.via)
+        }
     };
     if !is_same_origin(&parts.headers, state.http().public_url.as_deref()) {
         return Err(Error::forbidden(
@@ -129,7 +137,16 @@ pub async fn handler(
     }
     let cursor = query.after_cursor.trim().to_string();
     Ok(upgrade
-        .on_upgrade(move |socket| serve_socket(socket, state, hub, actor, workspace_id, cursor))
+        .on_upgrade(move |socket| {
+            serve_socket(
+                socket,
+                state,
+                hub,
+                Grant { actor, via },
+                workspace_id,
+                cursor,
+            )
+        })
         .into_response())
 }
 
@@ -138,6 +155,30 @@ enum Stop {
     Gone,
     /// Too much backlog: close with 4001.
     Resync,
+}
+
+/// Who the socket serves and how they signed in (re-checked while it stays open).
+struct Grant {
+    actor: Actor,
+    via: AuthVia,
+}
+
+impl Grant {
+    /// Whether the credential still works and the user still belongs to the workspace. A
+    /// revoked session or bot token, or a removed member, stops receiving events.
+    async fn still_valid(&self, state: &AppState, workspace_id: &str) -> bool {
+        let chat = state.chat();
+        let signed_in = match &self.via {
+            AuthVia::Bearer(token) => chat.bearer_actor(token).await.is_ok_and(|a| a.is_some()),
+            AuthVia::Cookie(token) => chat.session_user(token).await.is_ok_and(|u| u.is_some()),
+            AuthVia::Dev => true,
+        };
+        signed_in
+            && chat
+                .pending_events(&self.actor, workspace_id, "", 0)
+                .await
+                .is_ok()
+    }
 }
 
 /// Where a socket stands in the log.
@@ -151,10 +192,11 @@ async fn serve_socket(
     socket: WebSocket,
     state: AppState,
     hub: Arc<Hub>,
-    actor: Actor,
+    grant: Grant,
     workspace_id: String,
     cursor: String,
 ) {
+    let actor = &grant.actor;
     hub.socket_opened();
     // Subscribe first, then read the backlog: nothing committed in between can be missed.
     let mut batches = hub.subscribe(&workspace_id);
@@ -165,8 +207,9 @@ async fn serve_socket(
         cursor,
         ephemeral: chat.ephemeral_seq().await.unwrap_or(0),
     };
-    let mut outcome = drain(&state, &actor, &workspace_id, &mut at, &mut sink).await;
-    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_EVERY, PING_EVERY);
+    let mut outcome = drain(&state, actor, &workspace_id, &mut at, &mut sink).await;
+    let every = hub.ping_every();
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     while outcome.is_ok() {
         tokio::select! {
             _ = hub.shutting_down() => {
@@ -177,13 +220,13 @@ async fn serve_socket(
                 outcome = match batch {
                     Ok(batch) if batch.after <= at.position => deliver(&batch, actor.id(), &mut at, &mut sink).await,
                     // A gap (or a lagging receiver): the log is the truth, read it.
-                    Ok(batch) => match drain(&state, &actor, &workspace_id, &mut at, &mut sink).await {
+                    Ok(batch) => match drain(&state, actor, &workspace_id, &mut at, &mut sink).await {
                         Ok(()) => deliver(&batch, actor.id(), &mut at, &mut sink).await,
                         stop => stop,
                     },
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        match drain(&state, &actor, &workspace_id, &mut at, &mut sink).await {
-                            Ok(()) => drain_ephemeral(&state, &actor, &workspace_id, &mut at, &mut sink).await,
+                        match drain(&state, actor, &workspace_id, &mut at, &mut sink).await {
+                            Ok(()) => drain_ephemeral(&state, actor, &workspace_id, &mut at, &mut sink).await,
                             stop => stop,
                         }
                     }
@@ -200,6 +243,10 @@ async fn serve_socket(
                 Some(Ok(_)) => {}
             },
             _ = ping.tick() => {
+                if !grant.still_valid(&state, &workspace_id).await {
+                    close(&mut sink, CLOSE_REVOKED, "access revoked").await;
+                    break;
+                }
                 if send(&mut sink, Message::Ping(Default::default())).await.is_err() {
                     break;
                 }
@@ -217,25 +264,33 @@ async fn serve_socket(
     hub.socket_closed();
 }
 
-/// Sends the part of a shared batch this socket has not seen and may see.
+/// Sends the part of a shared batch this socket has not seen and may see: the frames the
+/// room serialized once, queued and then flushed together.
 async fn deliver(
     batch: &Batch,
     user_id: &str,
     at: &mut Position,
     sink: &mut Sink,
 ) -> Result<(), Stop> {
-    for logged in &batch.events {
+    let mut queued = false;
+    let mut last = None;
+    for shared in &batch.events {
+        let logged = &shared.item;
         if logged.position <= at.position {
             continue;
         }
         if logged.visible_to(user_id) {
-            let text = serde_json::to_string(&logged.event).map_err(|_| Stop::Gone)?;
-            send(sink, Message::Text(text.into())).await?;
+            feed(sink, Message::Text(shared.frame.clone())).await?;
+            queued = true;
         }
         at.position = logged.position;
-        at.cursor = logged.event.cursor.clone();
+        last = Some(&logged.event.cursor);
     }
-    for (seq, event, recipients) in &batch.ephemeral {
+    if let Some(cursor) = last {
+        at.cursor.clone_from(cursor);
+    }
+    for shared in &batch.ephemeral {
+        let (seq, _, recipients) = &shared.item;
         if *seq <= at.ephemeral {
             continue;
         }
@@ -243,12 +298,31 @@ async fn deliver(
             .as_ref()
             .is_none_or(|r| r.iter().any(|u| u == user_id))
         {
-            let text = serde_json::to_string(event).map_err(|_| Stop::Gone)?;
-            send(sink, Message::Text(text.into())).await?;
+            feed(sink, Message::Text(shared.frame.clone())).await?;
+            queued = true;
         }
         at.ephemeral = *seq;
     }
+    if queued {
+        flush(sink).await?;
+    }
     Ok(())
+}
+
+/// Writes out every queued frame.
+async fn flush(sink: &mut Sink) -> Result<(), Stop> {
+    match tokio::time::timeout(WRITE_TIMEOUT, sink.flush()).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(Stop::Gone),
+    }
+}
+
+/// Queues a frame without flushing (the caller flushes once per batch).
+async fn feed(sink: &mut Sink, message: Message) -> Result<(), Stop> {
+    match tokio::time::timeout(WRITE_TIMEOUT, sink.feed(message)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(Stop::Gone),
+    }
 }
 
 type Sink = futures::stream::SplitSink<WebSocket, Message>;
@@ -291,11 +365,15 @@ async fn drain(
             .await
             .map_err(|_| Stop::Gone)?;
         let full = page.len() as i64 == PAGE;
+        let any = !page.is_empty();
         for (position, event) in page {
             let text = serde_json::to_string(&event).map_err(|_| Stop::Gone)?;
-            send(sink, Message::Text(text.into())).await?;
+            feed(sink, Message::Text(text.into())).await?;
             at.position = position;
             at.cursor = event.cursor;
+        }
+        if any {
+            flush(sink).await?;
         }
         if !full {
             return Ok(());

@@ -35,8 +35,12 @@ struct Live {
 
 impl Live {
     async fn start() -> Live {
+        Self::start_with(Hub::new()).await
+    }
+
+    async fn start_with(hub: Hub) -> Live {
         let dir = tempfile::tempdir().unwrap();
-        let hub = Arc::new(Hub::new());
+        let hub = Arc::new(hub);
         let mut options = StoreOptions::new(DbLocation::in_data_dir(dir.path()));
         options.notifier = hub.clone();
         let store = Store::open(options).await.unwrap();
@@ -337,6 +341,32 @@ async fn dm_events_reach_only_conversation_members() {
         got["cursor"], public["cursor"],
         "the DM event was skipped for a non-member"
     );
+    live.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_revoked_session_stops_its_socket_at_the_next_ping() {
+    let live = Live::start_with(Hub::new().with_ping_every(Duration::from_millis(300))).await;
+    let (_, mate_token) = live.member("Mate").await;
+    let (_, other_token) = live.member("Other").await;
+    let tail = live.tail().await;
+    let mut mate = live.connect(&mate_token, &tail).await;
+    let mut other = live.connect(&other_token, &tail).await;
+    let first = live.post("before the logout").await;
+    for socket in [&mut mate, &mut other] {
+        let got = next_event(socket, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(got["id"], first["id"]);
+    }
+    assert!(live.chat.logout(&mate_token).await.unwrap());
+    let started = Instant::now();
+    assert_eq!(close_code(&mut mate).await, Some(CloseCode::Library(4003)));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // The other member's socket is untouched and still live.
+    let second = live.post("after the logout").await;
+    let got = next_event(&mut other, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(got["id"], second["id"]);
     live.shutdown().await;
 }
 

@@ -110,20 +110,17 @@ export interface PostInput {
 export const api = {
   capabilities: () => request<Capabilities>('GET', '/api/capabilities'),
   me: () => request<{ user: User }>('GET', '/api/me'),
-  consumeMagic: (token: string) =>
-    request<{ user: User }>('POST', '/api/auth/magic/consume', { body: { token } }),
+  consumeMagic: (token: string) => request<{ user: User }>('POST', '/api/auth/magic/consume', { body: { token } }),
   logout: () => request<unknown>('POST', '/api/auth/logout'),
 
   workspaces: () => request<{ workspaces: Workspace[] }>('GET', '/api/workspaces'),
-  createWorkspace: (name: string) =>
-    request<{ workspace: Workspace }>('POST', '/api/workspaces', { body: { name } }),
+  createWorkspace: (name: string) => request<{ workspace: Workspace }>('POST', '/api/workspaces', { body: { name } }),
   members: (ws: string, q = '', limit = 50) =>
     request<{ members: Member[]; total_count: number }>('GET', `/api/workspaces/${enc(ws)}/members`, {
       query: { q, limit },
     }),
 
-  channels: (ws: string) =>
-    request<{ channels: Channel[] }>('GET', `/api/workspaces/${enc(ws)}/channels`),
+  channels: (ws: string) => request<{ channels: Channel[] }>('GET', `/api/workspaces/${enc(ws)}/channels`),
   createChannel: (ws: string, name: string, kind = 'public') =>
     request<{ channel: Channel }>('POST', `/api/workspaces/${enc(ws)}/channels`, {
       body: { name, kind },
@@ -139,8 +136,7 @@ export const api = {
     request<{ conversation: DirectConversation }>('POST', '/api/dms', {
       body: { workspace_id: ws, member_ids: memberIds },
     }),
-  getDm: (id: string) =>
-    request<{ conversation: DirectConversation }>('GET', `/api/dms/${enc(id)}`),
+  getDm: (id: string) => request<{ conversation: DirectConversation }>('GET', `/api/dms/${enc(id)}`),
 
   messages: (kind: 'channel' | 'dm', id: string, page: PageParams = {}) =>
     request<MessagePage>(
@@ -164,24 +160,18 @@ export const api = {
       query: { limit, latest: 'true' },
     }),
   reply: (id: string, input: PostInput) =>
-    request<{ message: Message; thread_state: ThreadState }>(
-      'POST',
-      `/api/messages/${enc(id)}/thread/replies`,
-      { body: input },
-    ),
+    request<{ message: Message; thread_state: ThreadState }>('POST', `/api/messages/${enc(id)}/thread/replies`, {
+      body: input,
+    }),
 
   react: (id: string, emoji: string) =>
     request<{ reactions: Reaction[] }>('POST', `/api/messages/${enc(id)}/reactions`, {
       body: { emoji },
     }),
   unreact: (id: string, emoji: string) =>
-    request<{ reactions: Reaction[] }>(
-      'DELETE',
-      `/api/messages/${enc(id)}/reactions/${enc(emoji)}`,
-    ),
+    request<{ reactions: Reaction[] }>('DELETE', `/api/messages/${enc(id)}/reactions/${enc(emoji)}`),
 
-  pins: (channel: string) =>
-    request<{ pins: Message[] }>('GET', `/api/channels/${enc(channel)}/pins`),
+  pins: (channel: string) => request<{ pins: Message[] }>('GET', `/api/channels/${enc(channel)}/pins`),
   pin: (channel: string, messageId: string) =>
     request<unknown>('POST', `/api/channels/${enc(channel)}/pins`, {
       body: { message_id: messageId },
@@ -190,11 +180,9 @@ export const api = {
     request<unknown>('DELETE', `/api/channels/${enc(channel)}/pins/${enc(messageId)}`),
 
   markRead: (kind: 'channel' | 'dm', id: string, seq: number) =>
-    request<unknown>(
-      'POST',
-      kind === 'channel' ? `/api/channels/${enc(id)}/read` : `/api/dms/${enc(id)}/read`,
-      { body: { seq } },
-    ),
+    request<unknown>('POST', kind === 'channel' ? `/api/channels/${enc(id)}/read` : `/api/dms/${enc(id)}/read`, {
+      body: { seq },
+    }),
 
   search: (ws: string, q: string, cursor?: string, sort?: string) =>
     request<{ results: SearchResult[]; next_cursor: string | null }>('GET', '/api/search', {
@@ -254,7 +242,14 @@ export const api = {
           onProgress?.(1);
           resolve(data as unknown as { upload: Upload });
         } else {
-          reject(new ApiError(xhr.status, String(data.code ?? 'http_' + xhr.status), String(data.error ?? 'Upload failed'), data));
+          reject(
+            new ApiError(
+              xhr.status,
+              String(data.code ?? 'http_' + xhr.status),
+              String(data.error ?? 'Upload failed'),
+              data,
+            ),
+          );
         }
       };
       xhr.send(form);

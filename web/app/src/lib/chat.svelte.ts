@@ -125,9 +125,7 @@ export class ChatStore {
   channel = $derived(
     this.conv?.kind === 'channel' ? (this.channels.find((c) => c.id === this.conv!.id) ?? null) : null,
   );
-  dm = $derived(
-    this.conv?.kind === 'dm' ? (this.dms.find((d) => d.id === this.conv!.id) ?? null) : null,
-  );
+  dm = $derived(this.conv?.kind === 'dm' ? (this.dms.find((d) => d.id === this.conv!.id) ?? null) : null);
   pinnedIds = $derived(new Set(this.pins.map((p) => p.id)));
   currentPending = $derived(
     this.conv ? this.pending.filter((p) => p.convKey === convKey(this.conv!.kind, this.conv!.id) && !p.rootId) : [],
@@ -200,7 +198,8 @@ export class ChatStore {
     if (target.startsWith('dm_')) conv = { kind: 'dm', id: target };
     else if (target.startsWith('chn_')) conv = { kind: 'channel', id: target };
     if (!conv) {
-      const first = this.channels.find((c) => !c.archived_at && c.name === 'general') ??
+      const first =
+        this.channels.find((c) => !c.archived_at && c.name === 'general') ??
         this.channels.find((c) => !c.archived_at) ??
         this.channels[0];
       if (!first) {
@@ -351,7 +350,9 @@ export class ChatStore {
 
   async setArchived(channelId: string, archived: boolean): Promise<void> {
     const { channel } = await api.updateChannel(channelId, { archived });
-    this.channels = this.channels.map((c) => (c.id === channel.id ? { ...c, ...channel, archived_at: channel.archived_at } : c));
+    this.channels = this.channels.map((c) =>
+      c.id === channel.id ? { ...c, ...channel, archived_at: channel.archived_at } : c,
+    );
     await this.reloadLists();
   }
 
@@ -369,9 +370,7 @@ export class ChatStore {
       .map((m) => m.user)
       .filter(
         (u) =>
-          !needle ||
-          u.display_name.toLowerCase().includes(needle) ||
-          (u.handle ?? '').toLowerCase().includes(needle),
+          !needle || u.display_name.toLowerCase().includes(needle) || (u.handle ?? '').toLowerCase().includes(needle),
       );
     if (this.memberTotal <= this.members.length || local.length >= limit) return local.slice(0, limit);
     try {
@@ -452,7 +451,10 @@ export class ChatStore {
       this.focusId = root.id;
       this.scrollTick++;
     } catch (err) {
-      this.notice = err instanceof ApiError && err.status === 404 ? 'That message is gone or not visible to you.' : (err as Error).message;
+      this.notice =
+        err instanceof ApiError && err.status === 404
+          ? 'That message is gone or not visible to you.'
+          : (err as Error).message;
       if (!this.messages.length) {
         const page = await api.messages(this.conv.kind, this.conv.id, { limit: PAGE });
         this.setPage(page.messages, page.has_older, page.has_newer);
@@ -590,9 +592,10 @@ export class ChatStore {
   }
 
   private setPending(nonce: string, patch: Partial<Pending> | null): void {
-    this.pending = patch === null
-      ? this.pending.filter((p) => p.nonce !== nonce)
-      : this.pending.map((p) => (p.nonce === nonce ? { ...p, ...patch } : p));
+    this.pending =
+      patch === null
+        ? this.pending.filter((p) => p.nonce !== nonce)
+        : this.pending.map((p) => (p.nonce === nonce ? { ...p, ...patch } : p));
   }
 
   private async deliver(p: Pending): Promise<void> {
@@ -603,7 +606,8 @@ export class ChatStore {
         const { message, thread_state } = await api.reply(p.rootId, input);
         this.setPending(p.nonce, null);
         if (this.threadRootId === p.rootId) {
-          if (!this.threadReplies.some((r) => r.id === message.id)) this.threadReplies = [...this.threadReplies, message];
+          if (!this.threadReplies.some((r) => r.id === message.id))
+            this.threadReplies = [...this.threadReplies, message];
           this.threadState = thread_state;
         }
         const root = this.messages.find((m) => m.id === p.rootId);
@@ -764,9 +768,10 @@ export class ChatStore {
       this.searchCursor = res.next_cursor;
     } catch (err) {
       const e = err as ApiError;
-      this.searchError = e.status === 404 && e.code === 'not_found' && /route/i.test(e.message)
-        ? 'Search is not available on this server yet.'
-        : e.message;
+      this.searchError =
+        e.status === 404 && e.code === 'not_found' && /route/i.test(e.message)
+          ? 'Search is not available on this server yet.'
+          : e.message;
       if (!more) this.searchResults = [];
     } finally {
       this.searchLoading = false;

@@ -61,8 +61,30 @@ marked.use({
 });
 
 const ALLOWED_TAGS = [
-  'a', 'b', 'blockquote', 'br', 'code', 'del', 'em', 'hr', 'i', 'li', 'ol', 'p', 'pre',
-  's', 'span', 'strong', 'table', 'tbody', 'td', 'th', 'thead', 'tr', 'ul', 'input',
+  'a',
+  'b',
+  'blockquote',
+  'br',
+  'code',
+  'del',
+  'em',
+  'hr',
+  'i',
+  'li',
+  'ol',
+  'p',
+  'pre',
+  's',
+  'span',
+  'strong',
+  'table',
+  'tbody',
+  'td',
+  'th',
+  'thead',
+  'tr',
+  'ul',
+  'input',
 ];
 const ALLOWED_ATTR = ['href', 'title', 'class', 'type', 'checked', 'disabled', 'align'];
 

@@ -24,7 +24,19 @@ before(async () => {
   w = await world();
   if (hasBotCommand()) {
     const token = w.server
-      .admin('bot', 'create', '--workspace', w.workspaceId, '--created-by', w.ada.user.id, '--name', 'Helper Bot', '--handle', 'helper', '--plain')
+      .admin(
+        'bot',
+        'create',
+        '--workspace',
+        w.workspaceId,
+        '--created-by',
+        w.ada.user.id,
+        '--name',
+        'Helper Bot',
+        '--handle',
+        'helper',
+        '--plain',
+      )
       .split(/\s+/)
       .pop();
     const me = await new ClickClackClient({ baseUrl: w.server.url, token }).me();
@@ -92,7 +104,10 @@ const RUNS = [
 for (const { transport, flags } of RUNS) {
   test(`the bot (${transport}) replies in the thread of a mention and ignores other messages and its own`, async () => {
     const { ada, bob, server, channelId } = w;
-    const b = startBot({ CLICKCLACK_URL: server.url, CLICKCLACK_TOKEN: bot.token, CLICKCLACK_CHANNEL_ID: channelId }, flags);
+    const b = startBot(
+      { CLICKCLACK_URL: server.url, CLICKCLACK_TOKEN: bot.token, CLICKCLACK_CHANNEL_ID: channelId },
+      flags,
+    );
     try {
       await until(() => b.lines.find((l) => l.ready) || b.proc.exitCode !== null, 15000, 'bot ready');
       const ready = b.lines.find((l) => l.ready);
