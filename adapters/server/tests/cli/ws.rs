@@ -580,3 +580,57 @@ async fn ephemeral_typing_reaches_sockets_without_a_cursor() {
     assert_eq!(got["payload"]["user_id"], mate.id());
     live.shutdown().await;
 }
+
+#[tokio::test]
+async fn bot_tokens_need_realtime_read_and_stop_when_revoked() {
+    let live = Live::start_with(Hub::new().with_ping_every(Duration::from_millis(300))).await;
+    let new_bot = |handle: &str, scopes: &[&str]| clickclack_runtime::chat::NewBot {
+        name: handle.to_string(),
+        handle: handle.to_string(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    let reader = live
+        .chat
+        .admin_create_bot(
+            live.owner.id(),
+            &live.workspace_id,
+            new_bot("reader", &["bot:read"]),
+        )
+        .await
+        .unwrap();
+    let writer = live
+        .chat
+        .admin_create_bot(
+            live.owner.id(),
+            &live.workspace_id,
+            new_bot("writer", &["messages:write"]),
+        )
+        .await
+        .unwrap();
+    let url = live.ws_url(&live.tail().await);
+    let err = try_connect(
+        &url,
+        &[("authorization", format!("Bearer {}", writer.token))],
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("403"), "{err}");
+    let protocol = format!("clickclack.bearer.{}", reader.token);
+    let mut socket = connect(&url, &[("sec-websocket-protocol", protocol)]).await;
+    let posted = live.post("for the bot").await;
+    let got = next_event(&mut socket, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(got["id"], posted["id"]);
+    let owner = live.owner.clone();
+    live.chat
+        .revoke_bot_token(&owner, &reader.bot_token.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        close_code(&mut socket).await,
+        Some(CloseCode::Library(4003))
+    );
+    live.shutdown().await;
+}
