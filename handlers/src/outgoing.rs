@@ -70,7 +70,9 @@ impl Outgoing {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("ClickClack-Webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
-            .unwrap_or_default();
+            // Only a broken TLS backend fails here; a default client would silently drop
+            // the timeout, the redirect rule and the private-address guard.
+            .expect("build the webhook HTTP client");
         Outgoing {
             chat,
             policy,

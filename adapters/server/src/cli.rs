@@ -250,6 +250,11 @@ pub enum AdminCommand {
         #[command(subcommand)]
         command: AdminBotCommand,
     },
+    /// Upload files: sweep expired, orphaned and deleted ones.
+    Uploads {
+        #[command(subcommand)]
+        command: crate::commands::uploads::UploadsCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,7 @@ pub mod backup;
 pub mod export;
 pub mod migrate;
 pub mod serve;
+pub mod uploads;
 pub mod webhooks;
 
 use crate::cli::{Cli, Command};

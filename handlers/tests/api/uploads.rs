@@ -248,6 +248,166 @@ async fn round_trip_on_a_file_store_with_metadata_and_safe_headers() {
     );
 }
 
+/// A real 7×5 RGB PNG (75 bytes: IHDR, IDAT, IEND with valid CRCs).
+const PNG_7X5: &str = "89504e470d0a1a0a0000000d494844520000000700000005080200000006f8618f0000001249444154789c63f8cfc08089b00851451400a12f22de7b957d9f0000000049454e44ae426082";
+
+fn unhex(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// A baseline JPEG's segment layout, 33×17: SOI, APP0 (JFIF), an 8 KiB APP1 (EXIF-sized,
+/// so the frame header lies past the first stream chunks), DQT, SOF0, DHT, SOS, data, EOI.
+fn jpeg_33x17() -> Vec<u8> {
+    let mut j = vec![0xff, 0xd8];
+    j.extend_from_slice(&[0xff, 0xe0, 0x00, 0x10]);
+    j.extend_from_slice(b"JFIF\0\x01\x01\0\0\x01\0\x01\0\0");
+    let exif_len = 8 * 1024u16;
+    j.extend_from_slice(&[0xff, 0xe1]);
+    j.extend_from_slice(&exif_len.to_be_bytes());
+    j.extend_from_slice(b"Exif\0\0");
+    j.extend(std::iter::repeat_n(0u8, exif_len as usize - 8));
+    j.extend_from_slice(&[0xff, 0xdb, 0x00, 0x43, 0x00]);
+    j.extend(std::iter::repeat_n(1u8, 64));
+    j.extend_from_slice(&[
+        0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 17, 0x00, 33, 0x03, 0x01, 0x11, 0x00, 0x02, 0x11, 0x00,
+        0x03, 0x11, 0x00,
+    ]);
+    j.extend_from_slice(&[0xff, 0xc4, 0x00, 0x14, 0x00, 0x01]);
+    j.extend(std::iter::repeat_n(0u8, 16));
+    j.extend_from_slice(&[
+        0xff, 0xda, 0x00, 0x0c, 0x03, 0x01, 0x00, 0x02, 0x00, 0x03, 0x00,
+    ]);
+    j.extend_from_slice(&[0x00, 0x3f, 0x00, 0xd2, 0xcf, 0x20, 0xff, 0xd9]);
+    j
+}
+
+#[tokio::test]
+async fn image_dimensions_are_read_from_the_file_and_carried_by_attachments() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = file_app(dir.path(), ChatConfig::default()).await;
+    // The client claims 1×1; the server reads the headers and wins.
+    let mut ids = Vec::new();
+    for (name, ct, data) in [
+        ("dot.png", "image/png", unhex(PNG_7X5)),
+        ("photo.jpg", "image/jpeg", jpeg_33x17()),
+    ] {
+        let res = post_form(
+            &app,
+            &app.owner,
+            "",
+            vec![
+                field("workspace_id", &app.workspace_id),
+                field("width", "1"),
+                file(name, ct, data),
+                field("height", "1"),
+            ],
+        )
+        .await
+        .expect(StatusCode::CREATED);
+        ids.push(id(&res.body["upload"]));
+    }
+    // Audio: only what the client says.
+    let audio = post_form(
+        &app,
+        &app.owner,
+        "",
+        vec![
+            field("workspace_id", &app.workspace_id),
+            field("duration_ms", "2500"),
+            file("note.ogg", "audio/ogg", b"OggS....".to_vec()),
+        ],
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    assert_eq!(audio.body["upload"]["duration_ms"], 2500);
+    ids.push(id(&audio.body["upload"]));
+    // A file that is not what it claims keeps the client's values.
+    let fake = post_form(
+        &app,
+        &app.owner,
+        "",
+        vec![
+            field("workspace_id", &app.workspace_id),
+            field("width", "10"),
+            field("height", "20"),
+            file("fake.png", "image/png", b"not a png".to_vec()),
+        ],
+    )
+    .await
+    .expect(StatusCode::CREATED);
+    assert_eq!(fake.body["upload"]["width"], 10);
+    assert_eq!(fake.body["upload"]["height"], 20);
+
+    let channel_path = format!("/api/channels/{}/messages", app.general_id);
+    let posted = app
+        .post(&channel_path)
+        .token(&app.owner.token)
+        .json(json!({"body": "pics", "upload_ids": ids}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let message_id = posted.body["message"]["id"].as_str().unwrap().to_string();
+    let check = |attachments: &Value| {
+        let a = attachments.as_array().unwrap();
+        assert_eq!(a.len(), 3, "{attachments}");
+        assert_eq!(
+            (a[0]["width"].clone(), a[0]["height"].clone()),
+            (json!(7), json!(5))
+        );
+        assert_eq!(
+            (a[1]["width"].clone(), a[1]["height"].clone()),
+            (json!(33), json!(17))
+        );
+        assert!(a[0].get("duration_ms").is_none(), "{}", a[0]);
+        assert_eq!(a[2]["duration_ms"], 2500);
+        assert!(a[2].get("width").is_none(), "{}", a[2]);
+    };
+    check(&posted.body["message"]["attachments"]);
+    let listed = app
+        .get(&channel_path)
+        .token(&app.member.token)
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let message = listed.body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == message_id.as_str())
+        .unwrap()
+        .clone();
+    check(&message["attachments"]);
+    let single = app
+        .get(&format!("/api/messages/{message_id}"))
+        .token(&app.member.token)
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    check(&single.body["message"]["attachments"]);
+
+    // A thread reply carrying the PNG shows it in the thread too.
+    let png = upload(&app, &app.member, "again.png", "image/png", &unhex(PNG_7X5)).await;
+    app.post(&format!("/api/messages/{message_id}/thread/replies"))
+        .token(&app.member.token)
+        .json(json!({"body": "same", "upload_ids": [id(&png)]}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let thread = app
+        .get(&format!("/api/messages/{message_id}/thread"))
+        .token(&app.member.token)
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let replies = thread.body["replies"].as_array().unwrap();
+    assert_eq!(replies[0]["attachments"][0]["width"], 7, "{}", thread.body);
+    assert_eq!(replies[0]["attachments"][0]["height"], 5);
+    check(&thread.body["root"]["attachments"]);
+}
+
 #[tokio::test]
 async fn streamed_bodies_of_several_parts_round_trip() {
     let dir = tempfile::tempdir().unwrap();
@@ -1331,6 +1491,56 @@ async fn s3_presigned_put_complete_and_download() {
     assert_eq!(fetched.headers()["content-type"], "video/mp4");
     assert_eq!(fetched.bytes().await.unwrap().as_ref(), data.as_slice());
 
+    // Completing an image reads its dimensions from the stored object's header.
+    let png = unhex(PNG_7X5);
+    let signed = app
+        .post("/api/uploads/presign")
+        .token(&app.owner.token)
+        .json(
+            json!({"workspace_id": app.workspace_id, "filename": "dot.png",
+            "content_type": "image/png", "byte_size": png.len(), "width": 1, "height": 1}),
+        )
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let png_id = id(&signed.body["upload"]);
+    let mut put = http()
+        .put(signed.body["url"].as_str().unwrap())
+        .body(png.clone());
+    for (name, value) in signed.body["headers"].as_object().unwrap() {
+        put = put.header(name.as_str(), value.as_str().unwrap());
+    }
+    assert!(put.send().await.unwrap().status().is_success());
+    let done = app
+        .post(&format!("/api/uploads/{png_id}/complete"))
+        .token(&app.owner.token)
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(done.body["upload"]["width"], 7);
+    assert_eq!(done.body["upload"]["height"], 5);
+    app.post(&format!("/api/messages/{}/attachments", {
+        app.post(&format!("/api/channels/{}/messages", app.general_id))
+            .token(&app.owner.token)
+            .json(json!({"body": "dot"}))
+            .send()
+            .await
+            .expect(StatusCode::CREATED)
+            .body["message"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }))
+    .token(&app.owner.token)
+    .json(json!({"upload_id": png_id}))
+    .send()
+    .await
+    .expect(StatusCode::OK);
+    let swept_keys = vec![
+        format!("{}/{upload_id}", app.workspace_id),
+        format!("{}/{png_id}", app.workspace_id),
+    ];
+
     // A PUT of the wrong size is rejected at completion and its object removed.
     let short = app
         .post("/api/uploads/presign")
@@ -1355,10 +1565,11 @@ async fn s3_presigned_put_complete_and_download() {
         .send()
         .await
         .expect_error(StatusCode::BAD_REQUEST, "upload_size_mismatch");
-    assert_eq!(
-        store.keys().await.unwrap(),
-        vec![format!("{}/{upload_id}", app.workspace_id)]
-    );
+    let mut keys = store.keys().await.unwrap();
+    keys.sort();
+    let mut expected = swept_keys;
+    expected.sort();
+    assert_eq!(keys, expected);
     // Over the cap before anything is signed.
     app.post("/api/uploads/presign")
         .token(&app.owner.token)
@@ -1441,4 +1652,140 @@ async fn s3_over_the_cap_leaves_no_object() {
     )
     .await;
     assert_eq!(store.keys().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn s3_sweep_removes_expired_pending_uploads_and_their_objects() {
+    let s3 = S3Server::start().await;
+    let store = s3.store();
+    let app = TestApp::with_uploads(store.clone(), config(1 << 20, 100)).await;
+    let presign = |name: &str, size: usize| {
+        app.post("/api/uploads/presign")
+            .token(&app.owner.token)
+            .json(json!({"workspace_id": app.workspace_id, "filename": name,
+                "content_type": "text/plain", "byte_size": size}))
+            .send()
+    };
+    // Never PUT; PUT but never completed; and a ready orphan.
+    let never = id(&presign("never.txt", 40)
+        .await
+        .expect(StatusCode::CREATED)
+        .body["upload"]);
+    let put = presign("put.txt", 40).await.expect(StatusCode::CREATED);
+    let landed = id(&put.body["upload"]);
+    let mut req = http()
+        .put(put.body["url"].as_str().unwrap())
+        .body(vec![b'x'; 40]);
+    for (name, value) in put.body["headers"].as_object().unwrap() {
+        req = req.header(name.as_str(), value.as_str().unwrap());
+    }
+    assert!(req.send().await.unwrap().status().is_success());
+    let orphan = upload(&app, &app.owner, "orphan.txt", "text/plain", b"0123456789").await;
+    // The two reservations (80 of 100 bytes) plus the orphan fill the quota.
+    presign("more.txt", 11)
+        .await
+        .expect_error(StatusCode::PAYLOAD_TOO_LARGE, "upload_quota_exceeded");
+    assert_eq!(store.keys().await.unwrap().len(), 2);
+
+    // Inside the pending grace nothing happens; two hours on both pending uploads go.
+    let now = clickclack_runtime::clock::now();
+    let policy = clickclack_runtime::chat::SweepPolicy::default();
+    let early = app
+        .chat
+        .sweep_uploads(now + std::time::Duration::from_secs(30 * 60), &policy)
+        .await
+        .unwrap();
+    assert_eq!(early.removed, 0);
+    let report = app
+        .chat
+        .sweep_uploads(now + std::time::Duration::from_secs(2 * 3600), &policy)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.removed, report.expired_pending),
+        (2, 2),
+        "{report:?}"
+    );
+    let mut swept: Vec<_> = report.uploads.iter().map(|u| u.id.clone()).collect();
+    swept.sort();
+    let mut expected = vec![never.clone(), landed.clone()];
+    expected.sort();
+    assert_eq!(swept, expected);
+    assert_eq!(
+        store.keys().await.unwrap(),
+        vec![format!("{}/{}", app.workspace_id, id(&orphan))]
+    );
+    app.post(&format!("/api/uploads/{landed}/complete"))
+        .token(&app.owner.token)
+        .send()
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
+    // The orphan is still downloadable (within its grace); the quota is free again.
+    let got = follow(&download(&app, &app.owner, &id(&orphan)).await).await;
+    assert_eq!(got.status(), 200);
+    presign("more.txt", 80).await.expect(StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn sweep_frees_the_quota_of_orphans_and_of_deleted_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, store) = file_app(dir.path(), config(1 << 20, 30)).await;
+    let kept = upload(&app, &app.owner, "kept.txt", "text/plain", b"0123456789").await;
+    let dead = upload(&app, &app.owner, "dead.txt", "text/plain", b"0123456789").await;
+    let orphan = upload(&app, &app.owner, "orphan.txt", "text/plain", b"0123456789").await;
+    let channel_path = format!("/api/channels/{}/messages", app.general_id);
+    app.post(&channel_path)
+        .token(&app.owner.token)
+        .json(json!({"body": "kept", "upload_ids": [id(&kept)]}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let gone = app
+        .post(&channel_path)
+        .token(&app.owner.token)
+        .json(json!({"body": "dead", "upload_ids": [id(&dead)]}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    app.delete(&format!(
+        "/api/messages/{}",
+        gone.body["message"]["id"].as_str().unwrap()
+    ))
+    .token(&app.owner.token)
+    .send()
+    .await
+    .expect(StatusCode::OK);
+    post_form(
+        &app,
+        &app.owner,
+        "",
+        vec![
+            field("workspace_id", &app.workspace_id),
+            file("more.txt", "text/plain", b"x".to_vec()),
+        ],
+    )
+    .await
+    .expect_error(StatusCode::PAYLOAD_TOO_LARGE, "upload_quota_exceeded");
+
+    let now = clickclack_runtime::clock::now() + std::time::Duration::from_secs(25 * 3600);
+    let report = app
+        .chat
+        .sweep_uploads(now, &clickclack_runtime::chat::SweepPolicy::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.orphaned, report.deleted_messages, report.bytes_freed),
+        (1, 1, 20)
+    );
+    assert_eq!(
+        store.keys().await.unwrap(),
+        vec![format!("{}/{}", app.workspace_id, id(&kept))]
+    );
+    download(&app, &app.member, &id(&orphan))
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found");
+    download(&app, &app.member, &id(&kept))
+        .await
+        .expect(StatusCode::OK);
+    upload(&app, &app.owner, "more.txt", "text/plain", b"0123456789").await;
 }

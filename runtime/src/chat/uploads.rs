@@ -1240,10 +1240,10 @@ use crate::store::uploads::{self as upload_rows, SweepCandidate};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SweepPolicy {
     /// A ready upload attached to no message is removed once it is this old.
-    pub orphan_grace: chrono::Duration,
+    pub orphan_grace: Duration,
     /// A pending (presigned, never completed) upload is removed this long after its URL
     /// expired (a `PUT` that started just before the expiry may still land).
-    pub pending_grace: chrono::Duration,
+    pub pending_grace: Duration,
     /// Remove uploads attached only to deleted messages (unreachable for everyone).
     pub deleted_messages: bool,
     /// Report what would be removed; change nothing.
@@ -1251,9 +1251,9 @@ pub struct SweepPolicy {
 }
 
 /// Default [`SweepPolicy::orphan_grace`]: 24 hours.
-pub const DEFAULT_ORPHAN_GRACE: chrono::Duration = chrono::Duration::hours(24);
+pub const DEFAULT_ORPHAN_GRACE: Duration = Duration::from_secs(24 * 60 * 60);
 /// Default [`SweepPolicy::pending_grace`]: 1 hour.
-pub const DEFAULT_PENDING_GRACE: chrono::Duration = chrono::Duration::hours(1);
+pub const DEFAULT_PENDING_GRACE: Duration = Duration::from_secs(60 * 60);
 
 impl Default for SweepPolicy {
     fn default() -> Self {
@@ -1314,7 +1314,8 @@ fn sweep_reason(
                 crate::clock::parse(&c.created_at)
                     .map(|t| t.timestamp_millis() + PRESIGNED_PUT_TTL.as_millis() as i64)
             })?;
-            (expires + policy.pending_grace.num_milliseconds() <= now.timestamp_millis())
+            let grace = i64::try_from(policy.pending_grace.as_millis()).unwrap_or(i64::MAX);
+            (expires.saturating_add(grace) <= now.timestamp_millis())
                 .then_some(SweepReason::ExpiredPending)
         }
         "ready" if c.live > 0 => None,
@@ -1324,7 +1325,8 @@ fn sweep_reason(
         "ready" => {
             // An unparsable timestamp keeps the upload (never delete on a doubt).
             let created = crate::clock::parse(&c.created_at)?;
-            (created + policy.orphan_grace <= now).then_some(SweepReason::Orphaned)
+            let grace = chrono::Duration::from_std(policy.orphan_grace).ok()?;
+            (created.checked_add_signed(grace)? <= now).then_some(SweepReason::Orphaned)
         }
         _ => None,
     }

@@ -27,6 +27,7 @@ export interface WebSocketLike {
   readonly readyState: number;
   readonly protocol?: string;
   close(code?: number, reason?: string): void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- implementations' event types differ (DOM, ws)
   addEventListener(type: string, listener: (event: any) => void): void;
 }
 

@@ -1097,6 +1097,21 @@ export interface components {
             /** Format: int64 */
             byte_size: number;
             /**
+             * Format: int64
+             * @description Pixels (images): read from the file's header when it parses, else the client's value. Absent when unknown.
+             */
+            width?: number;
+            /**
+             * Format: int64
+             * @description Pixels (images), like `width`.
+             */
+            height?: number;
+            /**
+             * Format: int64
+             * @description Milliseconds (audio, video), as the client sent it. Absent when unknown.
+             */
+            duration_ms?: number;
+            /**
              * Format: date-time
              * @description RFC 3339 UTC timestamp ending in `Z`.
              */

@@ -11,8 +11,8 @@ import {
 } from '@clickclack/sdk';
 
 type Assert<T extends true> = T;
-type _ReexportsMessage = Assert<Message extends components['schemas']['Message'] ? true : false>;
-type _HasPaths = Assert<'/api/me' extends keyof paths ? true : false>;
+export type _ReexportsMessage = Assert<Message extends components['schemas']['Message'] ? true : false>;
+export type _HasPaths = Assert<'/api/me' extends keyof paths ? true : false>;
 
 export async function example(baseUrl: string, token: string): Promise<void> {
   const cc = new ClickClackClient({ baseUrl, token, WebSocket: null });

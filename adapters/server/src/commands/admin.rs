@@ -68,6 +68,7 @@ pub async fn execute(args: AdminArgs) -> Result<(), CliError> {
         AdminCommand::Bot {
             command: AdminBotCommand::Create(a),
         } => create_bot(a).await,
+        AdminCommand::Uploads { command } => super::uploads::execute(command).await,
     }
 }
 

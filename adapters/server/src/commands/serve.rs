@@ -64,11 +64,28 @@ pub async fn execute(args: ServeArgs) -> Result<(), CliError> {
             let _ = webhooks_stopping.await;
         }))
     });
+    let (stop_sweep, sweep_stopping) = tokio::sync::oneshot::channel::<()>();
+    let sweep_policy = super::uploads::policy(None, None)?;
+    let sweeper = super::uploads::sweep_interval()?.map(|interval| {
+        let stopping = async move {
+            let _ = sweep_stopping.await;
+        };
+        tokio::spawn(super::uploads::run_periodic(
+            chat.clone(),
+            sweep_policy,
+            interval,
+            stopping,
+        ))
+    });
     let outcome = serve_store(&config, chat, hub.clone(), signals).await;
     hub.begin_shutdown();
     let _ = stop_webhooks.send(());
+    let _ = stop_sweep.send(());
     if let Some(worker) = webhooks {
         let _ = worker.await;
+    }
+    if let Some(sweeper) = sweeper {
+        let _ = sweeper.await;
     }
     let _ = tailer.await;
     store.close().await;

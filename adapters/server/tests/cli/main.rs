@@ -8,5 +8,6 @@ mod dump;
 mod durability;
 mod parse;
 mod serve;
+mod uploads;
 mod webhooks;
 mod ws;

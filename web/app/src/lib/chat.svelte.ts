@@ -55,8 +55,7 @@ function upsert(list: Message[], m: Message): Message[] {
 }
 
 function merge(list: Message[], more: Message[]): Message[] {
-  const byId = new Map(list.map((m) => [m.id, m]));
-  for (const m of more) byId.set(m.id, m);
+  const byId = new Map([...list, ...more].map((m) => [m.id, m]));
   return [...byId.values()].sort((a, b) => seqOf(a) - seqOf(b));
 }
 
@@ -126,6 +125,7 @@ export class ChatStore {
     this.conv?.kind === 'channel' ? (this.channels.find((c) => c.id === this.conv!.id) ?? null) : null,
   );
   dm = $derived(this.conv?.kind === 'dm' ? (this.dms.find((d) => d.id === this.conv!.id) ?? null) : null);
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a derived value, never mutated
   pinnedIds = $derived(new Set(this.pins.map((p) => p.id)));
   currentPending = $derived(
     this.conv ? this.pending.filter((p) => p.convKey === convKey(this.conv!.kind, this.conv!.id) && !p.rootId) : [],
@@ -137,9 +137,11 @@ export class ChatStore {
   async boot(): Promise<void> {
     this.auth = 'loading';
     try {
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- read once, not reactive state
       const token = new URLSearchParams(location.search).get('token');
       if (token && token.startsWith('mgt_')) {
         await api.consumeMagic(token).catch(() => undefined);
+        // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local value, not reactive state
         const url = new URL(location.href);
         url.searchParams.delete('token');
         history.replaceState(null, '', url.pathname + url.search);
@@ -185,6 +187,7 @@ export class ChatStore {
   /** `/app/<workspace>/<conversation>?m=<message>&thread=<root>` */
   async applyRoute(): Promise<void> {
     const parts = location.pathname.split('/').filter(Boolean); // ["app", ws, conv]
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- read once, not reactive state
     const params = new URLSearchParams(location.search);
     let ws = parts[1] ?? '';
     const target = parts[2] ?? '';
@@ -567,6 +570,7 @@ export class ChatStore {
       convKey: convKey(this.conv.kind, this.conv.id),
       quotedId: this.quoting?.id,
       status: 'sending',
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp string, not reactive state
       created_at: new Date().toISOString(),
     };
     this.quoting = null;
@@ -585,6 +589,7 @@ export class ChatStore {
       convKey: convKey(this.conv.kind, this.conv.id),
       rootId,
       status: 'sending',
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a timestamp string, not reactive state
       created_at: new Date().toISOString(),
     };
     this.pending = [...this.pending, p];
@@ -705,6 +710,7 @@ export class ChatStore {
     }
     if (focus) this.focusId = focus;
     if (push) {
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local value, not reactive state
       const url = new URL(location.href);
       url.searchParams.set('thread', rootId);
       url.searchParams.delete('m');
@@ -739,6 +745,7 @@ export class ChatStore {
     this.threadRoot = null;
     this.threadReplies = [];
     if (location.search.includes('thread=')) {
+      // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local value, not reactive state
       const url = new URL(location.href);
       url.searchParams.delete('thread');
       history.replaceState(null, '', url.pathname + url.search);
@@ -800,6 +807,7 @@ export class ChatStore {
     let fresh = false;
     let thread = false;
     let pins = false;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- local value, not reactive state
     const refresh = new Set<string>();
     for (const e of events) {
       const p = e.payload as Record<string, string>;
