@@ -39,8 +39,8 @@ pub use search::{
 pub use threads::{Thread, ThreadQuery, ThreadReply};
 pub use uploads::{
     clean_filename, content_disposition, is_inline, safe_content_type, Attached, CreatedUpload,
-    NewUpload, PresignedUpload, SweepFailure, SweepPolicy, SweepReason, SweepReport,
-    SweptUpload, UploadDetails, UploadDownload, UploadDraft, UploadExtras, UploadStart,
+    NewUpload, PresignedUpload, SweepFailure, SweepPolicy, SweepReason, SweepReport, SweptUpload,
+    UploadDetails, UploadDownload, UploadDraft, UploadExtras, UploadStart,
     DEFAULT_MAX_UPLOAD_BYTES, DEFAULT_ORPHAN_GRACE, DEFAULT_PENDING_GRACE,
     DEFAULT_UPLOAD_QUOTA_BYTES, MAX_UPLOADS_PER_MESSAGE, OCTET_STREAM,
 };

@@ -171,3 +171,38 @@ async fn sweep_rejects_a_bad_uploads_url() {
     .await;
     assert_eq!(out.code, 2, "{out:?}");
 }
+
+#[tokio::test]
+async fn the_periodic_sweep_runs_and_stops_on_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (kept, orphan) = seed(&data).await;
+    let store = Store::open(StoreOptions::new(
+        DbLocation::parse(data.join("clickclack.db").to_str().unwrap()).unwrap(),
+    ))
+    .await
+    .unwrap();
+    let uploads = UploadStore::open(&format!("file://{}", data.join("uploads").display())).unwrap();
+    let chat = Chat::new(store, ChatConfig::default()).with_uploads(uploads);
+    let (stop, stopping) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(clickclack::commands::uploads::run_periodic(
+        chat.clone(),
+        clickclack::commands::uploads::policy(None, None).unwrap(),
+        std::time::Duration::from_millis(20),
+        async move {
+            let _ = stopping.await;
+        },
+    ));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while object(&data, &orphan).is_some() {
+        assert!(std::time::Instant::now() < deadline, "the sweep never ran");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(object(&data, &kept).is_some());
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), task)
+        .await
+        .expect("the sweep stops on shutdown")
+        .unwrap();
+    chat.store().close().await;
+}
