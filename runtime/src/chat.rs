@@ -85,6 +85,14 @@ impl Actor {
             _ => Ok(()),
         }
     }
+    /// Who reads the event log: this user, seeing direct-message events unless this is a
+    /// bot token without `dms:read`.
+    pub fn viewer(&self) -> crate::store::events::Viewer<'_> {
+        crate::store::events::Viewer {
+            user_id: self.id(),
+            sees_dms: self.require(bots::scopes::DMS_READ).is_ok(),
+        }
+    }
     /// 403 `bot token cannot access this workspace` for a bot token bound elsewhere.
     pub fn require_workspace(&self, workspace_id: &str) -> crate::Result<()> {
         match &self.bot {

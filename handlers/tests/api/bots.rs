@@ -861,3 +861,84 @@ async fn admin_create_bot_checks_the_creator_and_owner() {
         .expect(StatusCode::OK);
     assert_eq!(me.body["user"]["handle"], "clibot");
 }
+
+#[tokio::test]
+async fn dm_events_reach_a_bot_on_the_log_only_with_dms_read() {
+    let app = TestApp::new().await;
+    let created = create_bot(&app, "listener", json!(["bot:read"])).await;
+    let bot_id = created["bot"]["id"].as_str().unwrap().to_string();
+    let with_dms = created["token"].as_str().unwrap().to_string();
+    let without_dms = mint(&app, &bot_id, json!(["realtime:read", "messages:read"])).await;
+    let dm = app
+        .post("/api/dms")
+        .token(&app.owner.token)
+        .json(json!({"workspace_id": app.workspace_id, "member_ids": [bot_id]}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let dm_id = dm.body["conversation"]["id"].as_str().unwrap().to_string();
+    app.post(&format!("/api/dms/{dm_id}/messages"))
+        .token(&app.owner.token)
+        .json(json!({"body": "for the bot's eyes"}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let public = app
+        .post(&format!("/api/channels/{}/messages", app.general_id))
+        .token(&app.owner.token)
+        .json(json!({"body": "for everyone"}))
+        .send()
+        .await
+        .expect(StatusCode::CREATED);
+    let public_id = public.body["message"]["id"].as_str().unwrap().to_string();
+    let path = format!(
+        "/api/realtime/events?workspace_id={}&include_tail=true",
+        app.workspace_id
+    );
+    let created_events = |body: &Value| -> Vec<(String, Value)> {
+        body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == "message.created")
+            .map(|e| {
+                (
+                    e["cursor"].as_str().unwrap().to_string(),
+                    e["payload"].clone(),
+                )
+            })
+            .collect()
+    };
+    let full = app
+        .get(&path)
+        .token(&with_dms)
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let seen = created_events(&full.body);
+    assert!(
+        seen.iter()
+            .any(|(_, p)| p["direct_conversation_id"] == dm_id.as_str()),
+        "dms:read sees the DM it belongs to: {seen:?}"
+    );
+    let narrow = app
+        .get(&path)
+        .token(&without_dms)
+        .send()
+        .await
+        .expect(StatusCode::OK);
+    let seen = created_events(&narrow.body);
+    assert!(
+        seen.iter()
+            .all(|(_, p)| p.get("direct_conversation_id").is_none()),
+        "without dms:read no DM event: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .any(|(_, p)| p["message_id"] == public_id.as_str()),
+        "the channel message is there: {seen:?}"
+    );
+    // Its tail never points at an event it cannot read.
+    let last = seen.last().unwrap().0.clone();
+    assert_eq!(narrow.body["tail_cursor"], last.as_str());
+}

@@ -69,7 +69,7 @@ impl Chat {
         let conn = self.store.reader().await?;
         access::member_role(&conn, workspace_id, actor.id()).await?;
         let tail_cursor = if include_tail {
-            let tail = events::tail(&conn, workspace_id, actor.id()).await?;
+            let tail = events::tail(&conn, workspace_id, actor.viewer()).await?;
             Some(if tail == 0 {
                 String::new()
             } else {
@@ -78,7 +78,7 @@ impl Chat {
         } else {
             None
         };
-        let events = events::after(&conn, workspace_id, actor.id(), position, limit)
+        let events = events::after(&conn, workspace_id, actor.viewer(), position, limit)
             .await?
             .into_iter()
             .map(|(_, e)| e)
@@ -110,7 +110,7 @@ impl Chat {
         let position = events::parse_cursor(self.store.epoch(), after_cursor)?;
         let conn = self.store.reader().await?;
         access::member_role(&conn, workspace_id, actor.id()).await?;
-        events::after(&conn, workspace_id, actor.id(), position, limit).await
+        events::after(&conn, workspace_id, actor.viewer(), position, limit).await
     }
 
     /// How many visible events wait after `after_cursor`, counting at most `cap + 1` (so a
@@ -127,7 +127,7 @@ impl Chat {
         let position = events::parse_cursor(self.store.epoch(), after_cursor)?;
         let conn = self.store.reader().await?;
         access::member_role(&conn, workspace_id, actor.id()).await?;
-        events::count_after(&conn, workspace_id, actor.id(), position, cap).await
+        events::count_after(&conn, workspace_id, actor.viewer(), position, cap).await
     }
 
     /// Like [`Chat::events`], but when nothing is past the cursor waits up to `wait` for a

@@ -138,7 +138,27 @@ pub async fn insert(tx: &Tx, event: NewEvent) -> Result<Event> {
     })
 }
 
-const VISIBLE: &str = "(e.is_private = 0 OR EXISTS (SELECT 1 FROM event_recipients r WHERE r.event_id = e.id AND r.user_id = ?2))";
+/// Who reads the log: a user, and whether their credential may see direct-message events
+/// (a bot token without `dms:read` may not, even for DMs its bot belongs to).
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer<'a> {
+    pub user_id: &'a str,
+    pub sees_dms: bool,
+}
+
+/// Private events with no channel are about direct messages (DM messages, reactions,
+/// thread replies, `dm.read`).
+fn is_dm_event(private: bool, channel_id: Option<&str>) -> bool {
+    private && channel_id.is_none()
+}
+
+/// The visibility condition with the viewer at `?2` and `sees_dms` (0/1) at `?{dms}`.
+fn visible(dms: usize) -> String {
+    format!(
+        "(e.is_private = 0 OR EXISTS (SELECT 1 FROM event_recipients r WHERE r.event_id = e.id AND r.user_id = ?2)) \
+         AND (?{dms} = 1 OR NOT (e.is_private = 1 AND e.channel_id IS NULL))"
+    )
+}
 
 fn event_from_row(r: &Row) -> Result<Event> {
     let payload: String = r.get(7)?;
@@ -159,26 +179,37 @@ fn event_from_row(r: &Row) -> Result<Event> {
 pub async fn after(
     conn: &Connection,
     workspace_id: &str,
-    viewer: &str,
+    viewer: Viewer<'_>,
     position: i64,
     limit: i64,
 ) -> Result<Vec<(i64, Event)>> {
     let sql = format!(
         "SELECT e.id, e.cursor, e.type, e.workspace_id, e.channel_id, e.seq, e.created_at, e.payload_json, e.position
-         FROM events e WHERE e.workspace_id = ?1 AND e.position > ?3 AND {VISIBLE}
-         ORDER BY e.position LIMIT ?4"
+         FROM events e WHERE e.workspace_id = ?1 AND e.position > ?3 AND {}
+         ORDER BY e.position LIMIT ?4",
+        visible(5)
     );
-    query_all(conn, &sql, (workspace_id, viewer, position, limit), |r| {
+    let params = (
+        workspace_id,
+        viewer.user_id,
+        position,
+        limit,
+        i64::from(viewer.sees_dms),
+    );
+    query_all(conn, &sql, params, |r| {
         Ok((r.get::<i64>(8)?, event_from_row(r)?))
     })
     .await
 }
 
 /// The newest position of an event in the workspace visible to `viewer` (0 when none).
-pub async fn tail(conn: &Connection, workspace_id: &str, viewer: &str) -> Result<i64> {
-    let sql =
-        format!("SELECT MAX(e.position) FROM events e WHERE e.workspace_id = ?1 AND {VISIBLE}");
-    query_i64(conn, &sql, (workspace_id, viewer)).await
+pub async fn tail(conn: &Connection, workspace_id: &str, viewer: Viewer<'_>) -> Result<i64> {
+    let sql = format!(
+        "SELECT MAX(e.position) FROM events e WHERE e.workspace_id = ?1 AND {}",
+        visible(3)
+    );
+    let params = (workspace_id, viewer.user_id, i64::from(viewer.sees_dms));
+    query_i64(conn, &sql, params).await
 }
 
 /// An event as stored, with its position and (for private events) its recipients.
@@ -190,11 +221,15 @@ pub struct LoggedEvent {
 }
 
 impl LoggedEvent {
-    /// True when `user_id` may see the event.
-    pub fn visible_to(&self, user_id: &str) -> bool {
-        self.recipients
+    /// True when `viewer` may see the event.
+    pub fn visible_to(&self, viewer: Viewer<'_>) -> bool {
+        let recipient = self
+            .recipients
             .as_ref()
-            .is_none_or(|r| r.iter().any(|u| u == user_id))
+            .is_none_or(|r| r.iter().any(|u| u == viewer.user_id));
+        recipient
+            && (viewer.sees_dms
+                || !is_dm_event(self.recipients.is_some(), self.event.channel_id.as_deref()))
     }
 }
 
@@ -235,14 +270,22 @@ pub async fn after_all(
 pub async fn count_after(
     conn: &Connection,
     workspace_id: &str,
-    viewer: &str,
+    viewer: Viewer<'_>,
     position: i64,
     cap: i64,
 ) -> Result<i64> {
     let sql = format!(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE e.workspace_id = ?1 AND e.position > ?3 AND {VISIBLE} LIMIT ?4)"
+        "SELECT COUNT(*) FROM (SELECT 1 FROM events e WHERE e.workspace_id = ?1 AND e.position > ?3 AND {} LIMIT ?4)",
+        visible(5)
     );
-    query_i64(conn, &sql, (workspace_id, viewer, position, cap + 1)).await
+    let params = (
+        workspace_id,
+        viewer.user_id,
+        position,
+        cap + 1,
+        i64::from(viewer.sees_dms),
+    );
+    query_i64(conn, &sql, params).await
 }
 
 /// The newest position per workspace among events after `position` (for tailers).

@@ -14,6 +14,7 @@ use clickclack_handlers::extract::{AuthVia, Caller, Query};
 use clickclack_handlers::origin::is_same_origin;
 use clickclack_handlers::{ApiError, AppState};
 use clickclack_runtime::chat::Actor;
+use clickclack_runtime::store::events::Viewer;
 use clickclack_runtime::Error;
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
@@ -218,10 +219,10 @@ async fn serve_socket(
             }
             batch = batches.recv() => {
                 outcome = match batch {
-                    Ok(batch) if batch.after <= at.position => deliver(&batch, actor.id(), &mut at, &mut sink).await,
+                    Ok(batch) if batch.after <= at.position => deliver(&batch, actor.viewer(), &mut at, &mut sink).await,
                     // A gap (or a lagging receiver): the log is the truth, read it.
                     Ok(batch) => match drain(&state, actor, &workspace_id, &mut at, &mut sink).await {
-                        Ok(()) => deliver(&batch, actor.id(), &mut at, &mut sink).await,
+                        Ok(()) => deliver(&batch, actor.viewer(), &mut at, &mut sink).await,
                         stop => stop,
                     },
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
@@ -268,7 +269,7 @@ async fn serve_socket(
 /// room serialized once, queued and then flushed together.
 async fn deliver(
     batch: &Batch,
-    user_id: &str,
+    viewer: Viewer<'_>,
     at: &mut Position,
     sink: &mut Sink,
 ) -> Result<(), Stop> {
@@ -279,7 +280,7 @@ async fn deliver(
         if logged.position <= at.position {
             continue;
         }
-        if logged.visible_to(user_id) {
+        if logged.visible_to(viewer) {
             feed(sink, Message::Text(shared.frame.clone())).await?;
             queued = true;
         }
@@ -296,7 +297,7 @@ async fn deliver(
         }
         if recipients
             .as_ref()
-            .is_none_or(|r| r.iter().any(|u| u == user_id))
+            .is_none_or(|r| r.iter().any(|u| u == viewer.user_id))
         {
             feed(sink, Message::Text(shared.frame.clone())).await?;
             queued = true;
