@@ -196,6 +196,15 @@ impl Store {
     }
 }
 
+/// Creates the directory a local database file lives in.
+fn create_parent(path: &std::path::Path) -> Result<()> {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => std::fs::create_dir_all(parent)
+            .map_err(|e| Error::unavailable(format!("cannot create {}: {e}", parent.display()))),
+        _ => Ok(()),
+    }
+}
+
 /// Opens the libSQL database for a location: a local file (its directory created), a
 /// remote server, or an embedded replica synced once before use.
 async fn open_database(location: &DbLocation) -> Result<libsql::Database> {
@@ -204,13 +213,7 @@ async fn open_database(location: &DbLocation) -> Result<libsql::Database> {
         |e: libsql::Error| Error::unavailable(format!("cannot open database {described}: {e}"));
     match location {
         DbLocation::Local { path } => {
-            if let Some(parent) = path.parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        Error::unavailable(format!("cannot create {}: {e}", parent.display()))
-                    })?;
-                }
-            }
+            create_parent(path)?;
             libsql::Builder::new_local(path)
                 .build()
                 .await
@@ -228,13 +231,7 @@ async fn open_database(location: &DbLocation) -> Result<libsql::Database> {
             auth_token,
             sync_interval,
         } => {
-            if let Some(parent) = path.parent() {
-                if !parent.as_os_str().is_empty() {
-                    std::fs::create_dir_all(parent).map_err(|e| {
-                        Error::unavailable(format!("cannot create {}: {e}", parent.display()))
-                    })?;
-                }
-            }
+            create_parent(path)?;
             let db =
                 libsql::Builder::new_remote_replica(path, sync_url.clone(), auth_token.clone())
                     .read_your_writes(true)
